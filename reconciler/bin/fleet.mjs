@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Launcher: the project targets Node 24 (type stripping runs the .ts sources
+// directly). When the `node` on PATH is older, re-run this command with the
+// Node 24 binary pinned as the `node` devDependency.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, '..', 'src', 'cli', 'main.ts');
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= 24) {
+  await import(pathToFileURL(main).href);
+} else {
+  let pinned;
+  try {
+    const require = createRequire(import.meta.url);
+    pinned = join(dirname(require.resolve('node/package.json')), 'bin', 'node');
+  } catch {
+    process.stderr.write(`fleet: needs Node 24 or later (found ${process.version}); run "npm install" in ${join(here, '..', '..')} to get the pinned Node 24\n`);
+    process.exit(1);
+  }
+  const child = spawn(pinned, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,4 @@
+// Placeholder: replaced by the implementation of `fleet validate`.
+import type { Command } from 'commander';
+
+export function register(_program: Command): void {}

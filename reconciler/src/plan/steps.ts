@@ -1,0 +1,105 @@
+// A step in a plan is data. Every consumer (executor, renderer, summary)
+// switches over `kind` exhaustively (see `assertNever`), so adding a kind is a
+// compile error until every consumer handles it.
+import type { ManagedFileId } from '../schema/observed.ts';
+
+interface StepBase {
+  /** Stable id, unique in a plan: `<node>/<kind>[/<param>]`. */
+  id: string;
+  /** The node the step runs on; null for fleet-level steps on Bob. */
+  node: string | null;
+  /** The observed fact that makes the step necessary, for people. */
+  why: string;
+  /** Ids of steps that must succeed first (Homebrew before Ollama, Ollama before models...). */
+  after: string[];
+}
+
+export type ManualReason = 'ssh-bootstrap' | 'sudo-password' | 'harpa-setup' | 'launchd-domain' | 'hardware-mismatch' | 'host-key' | 'disk-space';
+
+export type Step = StepBase & (
+  /** Seed 4c.1: ComputerName (display), HostName and LocalHostName (lowercase). Needs sudo. */
+  | { kind: 'set-hostname'; computer_name: string; host_name: string; local_host_name: string }
+  /** Seed 4c.3: Homebrew, non-interactive, at the architecture's prefix. */
+  | { kind: 'install-homebrew'; prefix: '/opt/homebrew' | '/usr/local' }
+  /** Seed 4c.4: role software. */
+  | { kind: 'install-package'; package: 'formula' | 'cask'; name: string }
+  | { kind: 'uninstall-package'; package: 'formula' | 'cask'; name: string }
+  /** Managed directories (~/.symphony/registry, ~/.symphony/logs, ~/.ollama, ~/Library/LaunchAgents). */
+  | { kind: 'make-dirs'; paths: string[] }
+  /** Seed 4c.5/7/8/9 files: written atomically (temp file + rename) with exactly this content. */
+  | { kind: 'write-file'; file: ManagedFileId; path: string; content: string; mode: number }
+  /** `brew services stop ollama`: a second Ollama that holds the port (drift). */
+  | { kind: 'stop-brew-service'; name: string }
+  /** Seed 4c.7: bootstrap the agent (or bootout + bootstrap when its plist changed), then kickstart. */
+  | { kind: 'load-agent'; label: string; plist_path: string; reload: boolean }
+  /** Restart Ollama (`launchctl kickstart -k`) because its environment changed. */
+  | { kind: 'restart-agent'; label: string }
+  | { kind: 'unload-agent'; label: string; plist_path: string }
+  /** Seed 4c.6: pull through the Ollama API; bytes for the disk check and ordering (small first). */
+  | { kind: 'pull-model'; model: string; bytes: number }
+  /** Only when pruning is on. */
+  | { kind: 'remove-model'; model: string; bytes: number }
+  /** Seed 4c.8: the heartbeat crontab line, replaced (never appended); null removes it. */
+  | { kind: 'set-crontab'; line: string | null; marker: string }
+  /** Seed 4c.9: POST the self-registration payload to Bob's registry API. */
+  | { kind: 'register'; url: string; payload: Record<string, unknown> }
+  /** Bob: write generated/nodes_registry.json and openclaw_workers.json and install them. */
+  | { kind: 'write-generated'; files: string[] }
+  /** Bob: SIGHUP OpenClaw so it rereads its workers. */
+  | { kind: 'reload-openclaw' }
+  /** Something a person must do, with the exact instructions. */
+  | { kind: 'manual'; reason: ManualReason; instructions: string[] }
+);
+
+export type StepKind = Step['kind'];
+export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+
+export const STEP_KINDS = [
+  'set-hostname', 'install-homebrew', 'install-package', 'uninstall-package', 'make-dirs', 'write-file',
+  'stop-brew-service', 'load-agent', 'restart-agent', 'unload-agent', 'pull-model', 'remove-model',
+  'set-crontab', 'register', 'write-generated', 'reload-openclaw', 'manual',
+] as const satisfies readonly StepKind[];
+
+// Compile-time proof that STEP_KINDS lists every kind.
+type Missing = Exclude<StepKind, (typeof STEP_KINDS)[number]>;
+const _allKindsListed: Missing extends never ? true : Missing = true;
+void _allKindsListed;
+
+export function assertNever(x: never): never {
+  throw new Error(`unhandled step kind: ${JSON.stringify(x)}`);
+}
+
+/** Why a node is in the report the way it is. */
+export type NodeStatus =
+  | 'in-sync'
+  | 'drifted'
+  | 'unreachable'
+  | 'away'
+  | 'refused'
+  | 'unknown-hardware'
+  | 'planned'
+  | 'retired'
+  | 'error';
+
+export interface Difference {
+  /** Dotted path of the fact, e.g. `hostnames.host_name`, `models.llama3.1:8b`, `files.ollama_env`. */
+  field: string;
+  desired: string | null;
+  observed: string | null;
+}
+
+export interface NodePlan {
+  node: string;
+  status: NodeStatus;
+  /** One sentence on the status, e.g. "host key changed: expected SHA256:a, got SHA256:b". */
+  summary: string;
+  differences: Difference[];
+  steps: Step[];
+}
+
+export interface Plan {
+  /** Sorted by node name. */
+  nodes: NodePlan[];
+  /** Fleet-level steps on Bob (generated files, OpenClaw reload). */
+  fleet: Step[];
+}
