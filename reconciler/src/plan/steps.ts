@@ -4,13 +4,17 @@
 import type { ManagedFileId } from '../schema/observed.ts';
 
 interface StepBase {
-  /** Stable id, unique in a plan: `<node>/<kind>[/<param>]`. */
+  /** Stable id, unique in a plan: `<node>/<kind>[/<param>]` (`fleet/<kind>` for fleet steps). */
   id: string;
   /** The node the step runs on; null for fleet-level steps on Bob. */
   node: string | null;
   /** The observed fact that makes the step necessary, for people. */
   why: string;
-  /** Ids of steps that must succeed first (Homebrew before Ollama, Ollama before models...). */
+  /**
+   * Ids of steps that must succeed first (Homebrew before Ollama, Ollama before models...).
+   * May name a `manual` step: a manual step is never done by the executor, so the steps
+   * after it wait until a person has done it and a later plan no longer contains it.
+   */
   after: string[];
 }
 
@@ -34,12 +38,17 @@ export type Step = StepBase & (
   | { kind: 'load-agent'; label: string; plist_path: string; reload: boolean }
   /** Restart Ollama (`launchctl kickstart -k`) because its environment changed. */
   | { kind: 'restart-agent'; label: string }
+  /** `launchctl bootout`, then delete the plist so the agent does not come back at the next login. */
   | { kind: 'unload-agent'; label: string; plist_path: string }
   /** Seed 4c.6: pull through the Ollama API; bytes for the disk check and ordering (small first). */
   | { kind: 'pull-model'; model: string; bytes: number }
   /** Only when pruning is on. */
   | { kind: 'remove-model'; model: string; bytes: number }
   /** Seed 4c.8: the heartbeat crontab line, replaced (never appended); null removes it. */
+  /**
+   * The new table is `renderCrontab(current, line)` (plan/desired-files.ts): every line that runs
+   * `.symphony/heartbeat.sh` and every marker line is dropped, then `marker` and `line` are appended.
+   */
   | { kind: 'set-crontab'; line: string | null; marker: string }
   /** Seed 4c.9: POST the self-registration payload to Bob's registry API. */
   | { kind: 'register'; url: string; payload: Record<string, unknown> }
@@ -94,7 +103,15 @@ export interface NodePlan {
   /** One sentence on the status, e.g. "host key changed: expected SHA256:a, got SHA256:b". */
   summary: string;
   differences: Difference[];
+  /** In dependency order (a stable topological order). */
   steps: Step[];
+  /** Facts worth knowing that change nothing, e.g. "extra model mistral:7b kept (prune is off)". */
+  notes?: string[];
+}
+
+/** Steps a person must do are data too; everything else is run by the executor. */
+export function isManual(step: Step): step is StepOf<'manual'> {
+  return step.kind === 'manual';
 }
 
 export interface Plan {

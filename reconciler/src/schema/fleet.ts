@@ -272,7 +272,8 @@ export const fleetSettingsSchema = {
         apple_gpu_fraction_large: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Metal working set as a fraction of RAM, above the threshold (about 3/4).' },
         apple_gpu_threshold_gb: { type: 'number', minimum: 0, description: 'RAM at and below which the small fraction applies (36).' },
         intel_os_reserve_gb: { type: 'number', minimum: 0, description: 'RAM kept for macOS on CPU-only (Intel) nodes.' },
-        disk_margin_gb: { type: 'number', minimum: 0, description: 'Free disk to keep after all assigned models are pulled.' },
+        disk_margin_gb: { type: 'number', minimum: 0, description: 'Disk (decimal GB) kept for macOS, apps and free space after all assigned models are pulled.' },
+        llm_min_ram_gb: { type: 'number', minimum: 0, default: 16, description: 'Smallest RAM that may get a role running Ollama (the seed: 8 GB is insufficient, 16 GB minimum).' },
       },
     },
     openclaw: {

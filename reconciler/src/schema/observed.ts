@@ -16,6 +16,7 @@ const managedFile = {
     sha256: { type: 'string', pattern: SHA256_HEX },
     size: { type: 'integer', minimum: 0 },
     content: { type: 'string', description: 'Text content, when small (for diffs in drift reports).' },
+    truncated: { type: 'boolean', description: 'The file was larger than observe reads: sha256 and size cover only its start (it cannot match a managed file).' },
   },
 } as const;
 
@@ -72,7 +73,12 @@ export const observedNodeSchema = {
         },
         os: {
           type: 'object', additionalProperties: false, required: ['product_version', 'build_version'],
-          properties: { product_version: nullableString, build_version: nullableString },
+          properties: {
+            product_version: nullableString,
+            build_version: nullableString,
+            product_name: nullableString,
+            product_version_extra: { ...nullableString, description: 'Rapid Security Response suffix, e.g. (a).' },
+          },
         },
         hardware: {
           type: 'object', additionalProperties: false, required: ['architecture', 'chip', 'ram_bytes', 'ncpu'],
@@ -109,12 +115,23 @@ export const observedNodeSchema = {
             local: {
               type: 'object', additionalProperties: false, required: ['up'],
               description: 'curl 127.0.0.1:<port>/api/version from inside the node.',
-              properties: { up: { type: 'boolean' }, version: { type: 'string' } },
+              properties: {
+                up: { type: 'boolean' },
+                version: { type: 'string' },
+                status: { type: 'integer', description: 'HTTP status of a failed answer (e.g. 500).' },
+                error: { type: 'string' },
+              },
             },
             external: {
               type: 'object', additionalProperties: false, required: ['up'],
               description: 'The official ollama client from Bob to http://<address>:<port>.',
-              properties: { up: { type: 'boolean' }, version: { type: 'string' }, url: { type: 'string' }, error: { type: 'string' } },
+              properties: {
+                up: { type: 'boolean' },
+                version: { type: 'string' },
+                url: { type: 'string' },
+                error: { type: 'string' },
+                status: { type: 'integer', description: 'HTTP status of a failed answer (e.g. 500).' },
+              },
             },
             models: {
               type: 'array',
@@ -131,6 +148,10 @@ export const observedNodeSchema = {
               },
             },
             partial_bytes: { type: 'integer', minimum: 0, description: 'Bytes in *-partial blobs (an interrupted pull).' },
+            models_source: {
+              enum: ['local-api', 'external-api', 'disk', 'none'],
+              description: 'Where `models` came from: the node\'s API, Bob\'s view of it, or the manifests on disk when no Ollama answered. none: unknown, not "no models".',
+            },
           },
         },
         files: {
@@ -149,7 +170,12 @@ export const observedNodeSchema = {
           properties: {
             ollama: {
               type: 'object', additionalProperties: false, required: ['loaded', 'pid', 'last_exit'],
-              properties: { loaded: { type: 'boolean' }, pid: { type: ['integer', 'null'] }, last_exit: { type: ['integer', 'null'] } },
+              properties: {
+                loaded: { type: 'boolean' },
+                pid: { type: ['integer', 'null'] },
+                last_exit: { type: ['integer', 'null'] },
+                running: { type: 'boolean', description: 'Has a pid. Kept in snapshots, where pid is dropped as volatile.' },
+              },
             },
           },
         },
@@ -164,6 +190,7 @@ export const observedNodeSchema = {
         dirs: {
           type: 'object', additionalProperties: { type: 'boolean' }, description: 'Managed directories: path -> exists.',
         },
+        warnings: { type: 'array', items: { type: 'string' }, description: 'Probe sections that failed in an unexpected way, for people.' },
       },
     },
   },

@@ -1,4 +1,78 @@
-// Placeholder: replaced by the implementation of `fleet capacity`.
+// `fleet capacity`: what each node can hold. Per node: RAM, memory usable by
+// models, the models with their estimated need, the worst case loaded at
+// once, headroom, and the best larger model that would still fit.
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import { FleetError } from '../../errors.ts';
+import { buildCapacityReport } from '../../fit/capacity-report.ts';
+import type { CapacityReport, CapacityRow } from '../../fit/capacity-report.ts';
+import { formatGb } from '../../fit/estimate.ts';
+import { loadFleet } from '../../load/load-fleet.ts';
+import { countErrors } from '../../validate/problem.ts';
+import { renderProblems } from '../problem-output.ts';
+import { parseTodayFlag } from './validate.ts';
 
-export function register(_program: Command): void {}
+const CAPACITY_FORMATS = ['text', 'json', 'markdown'] as const;
+type CapacityFormat = (typeof CAPACITY_FORMATS)[number];
+
+const HEADERS = ['NODE', 'ROLE', 'HARDWARE', 'RAM GB', 'USABLE GB', 'MODELS (need GB)', 'WORST CASE GB', 'HEADROOM GB', 'BEST LARGER MODEL'];
+
+function cells(r: CapacityRow): string[] {
+  const gb = (v: number | null): string => (v === null ? '-' : formatGb(v));
+  const models = !r.ollama ? 'no Ollama' : r.models.length === 0 ? 'none' : r.models.map((m) => `${m.model} ${formatGb(m.need_gb)}`).join(', ');
+  const worst = r.worst_case_gb === null ? '-' : `${formatGb(r.worst_case_gb)} (${r.loaded_at_once} loaded)`;
+  const headroom = r.headroom_gb === null ? '-' : `${formatGb(r.headroom_gb)}${r.fits === false ? ' DOES NOT FIT' : ''}`;
+  const larger = r.best_larger_model ? `${r.best_larger_model.model} (${formatGb(r.best_larger_model.need_gb)})` : '-';
+  return [r.node, r.role, `${r.hardware_model} (${r.hardware_id})`, r.ram_gb === null ? '?' : String(r.ram_gb), gb(r.usable_gb), models, worst, headroom, larger];
+}
+
+function totalCells(report: CapacityReport): string[] {
+  const t = report.totals;
+  return [`TOTAL`, `${t.nodes} nodes`, '', String(t.ram_gb), formatGb(t.usable_gb), '', formatGb(t.worst_case_gb), formatGb(t.headroom_gb), ''];
+}
+
+export function renderCapacityText(report: CapacityReport): string {
+  const rows = [HEADERS, ...report.rows.map(cells), totalCells(report)];
+  const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  lines.push('Memory in GB of 2^30 bytes; need = weights + KV cache (pinned context x parallel) + runtime overhead (README, "RAM fit").');
+  if (report.totals.not_fitting.length > 0) lines.push(`Does not fit: ${report.totals.not_fitting.join(', ')} (see \`fleet validate\`).`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderCapacityMarkdown(report: CapacityReport): string {
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  const row = (r: string[]): string => `| ${r.map(esc).join(' | ')} |`;
+  const lines = [row(HEADERS), `|${HEADERS.map(() => '---').join('|')}|`, ...report.rows.map((r) => row(cells(r))), row(totalCells(report).map((c, i) => (i < 2 ? `**${c}**` : c)))];
+  return `${lines.join('\n')}\n`;
+}
+
+interface CapacityFlags {
+  fleet: string;
+  format: CapacityFormat;
+  today?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('capacity')
+    .description('show what each node can hold: RAM, usable memory, model needs, headroom, best larger model')
+    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .addOption(new Option('--format <format>', 'output format').choices(CAPACITY_FORMATS).default('text'))
+    .option('--today <date>', 'date for the name-reuse rule, YYYY-MM-DD (default: today)')
+    .action(async (flags: CapacityFlags) => {
+      const today = parseTodayFlag(flags.today);
+      const result = await loadFleet(flags.fleet, today !== undefined ? { today } : {});
+      const errors = countErrors(result.problems);
+      const desired = result.desired ?? result.partial;
+      if (errors > 0) {
+        // Still show the table when it can be built: a model that does not fit is what capacity is for.
+        process.stderr.write(renderProblems(result.problems.filter((p) => p.severity === 'error'), 'text', { errors, warnings: 0, ok: false, strict: false, dir: flags.fleet, nodes: desired?.nodes.length ?? null }));
+      }
+      if (!desired) throw new FleetError('invalid-fleet', `${flags.fleet} cannot be loaded far enough to compute capacity; fix the errors above`);
+      const report = buildCapacityReport(desired);
+      const out = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : flags.format === 'markdown' ? renderCapacityMarkdown(report) : renderCapacityText(report);
+      process.stdout.write(out);
+      process.exitCode = errors > 0 ? 1 : 0;
+    });
+}

@@ -1,0 +1,122 @@
+// What the executor is given (adapters, passed in: no module state) and what it
+// hands back. Two applies, or many tests, can run at once with their own.
+import type { ConnectionGuard } from '../net/guard.ts';
+import type { RemoteSession } from '../net/remote.ts';
+import type { ManualReason, Step, StepKind, StepOf } from '../plan/steps.ts';
+import type { ObservedNode } from '../schema/observed.ts';
+
+/** observe's connection pool, as far as apply needs it. */
+export interface SessionSource {
+  session(node: string): Promise<{ ok: true; session: RemoteSession } | { ok: false; reach: { status: string; message?: string } }>;
+}
+
+/** The part of the official `ollama` client apply uses (new Ollama({host, fetch: guardedFetch(guard)})). */
+export interface OllamaLike {
+  version(): Promise<{ version: string }>;
+  list(): Promise<{ models: { name: string; model?: string; digest: string; size: number }[] }>;
+  pull(request: { model: string; stream: true; insecure?: boolean }): Promise<PullStream>;
+  delete(request: { model: string }): Promise<unknown>;
+}
+
+export interface PullStream extends AsyncIterable<{ status: string; digest?: string; total?: number; completed?: number }> {
+  abort(): void;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after ms, or rejects with an AbortError when the signal fires. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ApplyLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+  debug?(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface PullProgress {
+  node: string;
+  model: string;
+  status: string;
+  completed: number;
+  total: number;
+}
+
+/** Where the executor reports what it is doing (a TTY renderer, log lines, a test recorder). */
+export interface ProgressSink {
+  stepStarted(step: Step): void;
+  stepFinished(step: Step, result: StepResult): void;
+  pullProgress(progress: PullProgress): void;
+}
+
+/** Bob's own files: the fleet-level steps, run locally on the machine that runs apply. */
+export interface BobAdapter {
+  /** Installs the generated files named by the step; returns the installed paths whose content changed. */
+  installGenerated(step: StepOf<'write-generated'>): Promise<{ changed: string[]; workersChanged: boolean }>;
+  /** SIGHUP OpenClaw; `signalled: false` with a message when it is not running. */
+  reloadOpenClaw(): Promise<{ signalled: boolean; message: string }>;
+}
+
+export interface ApplyContext {
+  pool: SessionSource;
+  guard: ConnectionGuard;
+  createOllama(host: string): OllamaLike;
+  /** What observe saw, per node (uid, brew prefix, disk). */
+  observed: ReadonlyMap<string, ObservedNode>;
+  /** The node's Ollama as Bob reaches it (targets or the node's first address). */
+  ollamaUrl(node: string): string | undefined;
+  clock: Clock;
+  logger: ApplyLogger;
+  progress: ProgressSink;
+  bob?: BobAdapter;
+  /** A short random tag for temporary file names. */
+  randomTag?(): string;
+}
+
+export interface ApplyOptions {
+  /** Nodes applied at once (settings.reconcile.concurrency). */
+  concurrency: number;
+  stepTimeoutMs: number;
+  pullTimeoutMs: number;
+  /** Retries of a transient failure (connection drop, timeout, HTTP 5xx). */
+  retries: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Free disk to keep after a pull (settings.memory.disk_margin_gb). */
+  diskMarginBytes: number;
+  /** How long a pull waits for a freshly started Ollama to answer. */
+  ollamaReadyTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type StepOutcome =
+  | { status: 'ok'; changed: boolean; detail?: string; warning?: string }
+  | { status: 'failed'; message: string; stderr?: string; /** FailureKind, or 'disk-space'. */ failure?: string }
+  | { status: 'manual'; reason: ManualReason; instructions: string[]; blocksDependents: boolean }
+  | { status: 'skipped'; message: string };
+
+export type StepResult = StepOutcome & {
+  id: string;
+  node: string | null;
+  kind: StepKind;
+  attempts: number;
+  durationMs: number;
+};
+
+export type NodeApplyStatus = 'converged' | 'partial' | 'failed' | 'unreachable' | 'aborted';
+
+export interface NodeApplyResult {
+  node: string;
+  status: NodeApplyStatus;
+  /** Why, in one sentence, when not converged. */
+  message?: string;
+  steps: StepResult[];
+}
+
+export interface ApplyResult {
+  nodes: NodeApplyResult[];
+  fleet: StepResult[];
+  aborted: boolean;
+  durationMs: number;
+}

@@ -1,0 +1,269 @@
+// Runs a Plan: each node's steps one at a time in dependency order (pulls
+// smallest first), nodes in parallel under the concurrency limit, transient
+// failures retried with exponential backoff, a failed step's dependents
+// skipped (the node's other steps and the other nodes go on), and an abort
+// signal that lets the current step finish (or stops a pull cleanly) and skips
+// the rest. Fleet-level steps on Bob run after every node is done.
+import pLimit from 'p-limit';
+import type { NodePlan, Plan, Step } from '../plan/steps.ts';
+import type { RemoteSession } from '../net/remote.ts';
+import { CommandError, toCommandError } from './command-error.ts';
+import type { ApplyContext, ApplyOptions, ApplyResult, NodeApplyResult, NodeApplyStatus, StepOutcome, StepResult } from './context.ts';
+import type { NodeRuntime } from './node-runtime.ts';
+import { runStep } from './run-step.ts';
+import { brewPrefixFor } from '../plan/desired-files.ts';
+
+/**
+ * Dependency order for one node's steps: a ready step with the lowest plan
+ * position goes first, except that pull-model steps trade positions so the
+ * smallest model is pulled first. Dependencies on ids outside the list count
+ * as met. Steps in a cycle come back in `cyclic`.
+ */
+export function orderSteps(steps: readonly Step[]): { ordered: Step[]; cyclic: Step[] } {
+  const rank = new Map<Step, number>();
+  steps.forEach((s, i) => rank.set(s, i));
+  const pulls = steps.filter((s) => s.kind === 'pull-model');
+  const pullSlots = pulls.map((s) => rank.get(s) ?? 0);
+  const bySize = [...pulls].sort((a, b) => (a.kind === 'pull-model' && b.kind === 'pull-model' ? a.bytes - b.bytes || a.model.localeCompare(b.model) : 0));
+  bySize.forEach((s, i) => rank.set(s, pullSlots[i] ?? 0));
+
+  const ids = new Set(steps.map((s) => s.id));
+  const done = new Set<string>();
+  const pending = [...steps].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  const ordered: Step[] = [];
+  for (;;) {
+    const next = pending.find((s) => s.after.every((dep) => !ids.has(dep) || done.has(dep)));
+    if (!next) break;
+    ordered.push(next);
+    done.add(next.id);
+    pending.splice(pending.indexOf(next), 1);
+  }
+  return { ordered, cyclic: pending };
+}
+
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+const DEFAULT_BACKOFF_BASE_MS = 1000;
+const DEFAULT_BACKOFF_MAX_MS = 30_000;
+
+function describeReach(node: string, reach: { status: string; message?: string }): string {
+  return `${node}: ${reach.status}${reach.message ? ` (${reach.message})` : ''}`;
+}
+
+/** Reach problems that a retry cannot fix: a person must look (host key, credentials). */
+const FINAL_REACH = new Set(['host-key-changed', 'host-key-unknown', 'auth-failed']);
+
+function createRuntime(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): NodeRuntime {
+  const observed = ctx.observed.get(np.node);
+  const facts = observed?.facts;
+  const plannedBrew = np.steps.find((s) => s.kind === 'install-homebrew');
+  const arch = facts?.hardware.architecture;
+  const brewPrefix = facts?.brew.prefix
+    ?? (plannedBrew?.kind === 'install-homebrew' ? plannedBrew.prefix : brewPrefixFor(arch === 'x86_64' ? 'x86_64' : 'arm64'));
+  let current: RemoteSession | undefined;
+  const rt: NodeRuntime = {
+    node: np.node,
+    ctx,
+    options,
+    facts,
+    brewPrefix,
+    pulledBytes: 0,
+    async session() {
+      if (current) return current;
+      const got = await ctx.pool.session(np.node);
+      if (!got.ok) {
+        const message = `cannot log in to ${describeReach(np.node, got.reach)}`;
+        throw new CommandError(FINAL_REACH.has(got.reach.status) ? 'failed' : 'connection', message);
+      }
+      current = got.session;
+      return current;
+    },
+    dropSession() {
+      const s = current;
+      current = undefined;
+      try {
+        s?.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+  if (options.signal) rt.signal = options.signal;
+  return rt;
+}
+
+function resultOf(step: Step, outcome: StepOutcome, attempts: number, durationMs: number): StepResult {
+  return { ...outcome, id: step.id, node: step.node, kind: step.kind, attempts, durationMs };
+}
+
+interface Attempted {
+  outcome: StepOutcome;
+  attempts: number;
+  /** The failure means the node cannot be reached at all: skip the rest. */
+  nodeLost: boolean;
+}
+
+async function attemptStep(rt: NodeRuntime, step: Step): Promise<Attempted> {
+  const { ctx, options } = rt;
+  const base = options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
+  const max = options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { outcome: await runStep(rt, step), attempts: attempt, nodeLost: false };
+    } catch (err) {
+      const e = toCommandError(`${step.id}`, err);
+      if (e.kind === 'aborted' || options.signal?.aborted) {
+        return { outcome: { status: 'skipped', message: `stopped: ${e.kind === 'aborted' ? e.message : 'apply was interrupted'}` }, attempts: attempt, nodeLost: false };
+      }
+      if (e.transient && attempt <= options.retries) {
+        const wait = backoffMs(attempt, base, max);
+        ctx.logger.warn({ node: rt.node, step: step.id, attempt, retry_in_ms: wait, error: e.message }, 'step failed, retrying');
+        try {
+          await ctx.clock.sleep(wait, options.signal);
+        } catch {
+          return { outcome: { status: 'skipped', message: 'stopped: apply was interrupted' }, attempts: attempt, nodeLost: false };
+        }
+        continue;
+      }
+      const outcome: StepOutcome = { status: 'failed', message: e.message, failure: e.kind };
+      if (e.stderr) outcome.stderr = e.stderr;
+      // A broken connection that did not come back, or a login refused: nothing more can run on this node.
+      const nodeLost = e.kind === 'connection' || /^cannot log in to /.test(e.message);
+      return { outcome, attempts: attempt, nodeLost };
+    }
+  }
+}
+
+function blockingDependency(step: Step, results: ReadonlyMap<string, StepResult>): StepResult | undefined {
+  for (const dep of step.after) {
+    const r = results.get(dep);
+    if (!r) continue;
+    if (r.status === 'failed' || r.status === 'skipped' || (r.status === 'manual' && r.blocksDependents)) return r;
+  }
+  return undefined;
+}
+
+function nodeStatus(results: readonly StepResult[], lost: string | undefined, aborted: boolean): { status: NodeApplyStatus; message?: string } {
+  if (lost !== undefined && results.every((r) => r.status !== 'ok' || !r.changed)) return { status: 'unreachable', message: lost };
+  const failed = results.filter((r) => r.status === 'failed');
+  if (aborted && results.some((r) => r.status === 'skipped' && r.message.startsWith('stopped'))) return { status: 'aborted', message: 'apply was interrupted; run it again to finish' };
+  if (failed.length > 0) return { status: 'failed', message: `${failed.length} step(s) failed: ${failed.map((f) => f.id).join(', ')}` };
+  const manual = results.filter((r) => r.status === 'manual');
+  const skipped = results.filter((r) => r.status === 'skipped');
+  if (manual.length > 0 || skipped.length > 0) {
+    return { status: 'partial', message: manual.length > 0 ? `${manual.length} step(s) need a person: ${manual.map((m) => m.id).join(', ')}` : `${skipped.length} step(s) skipped` };
+  }
+  return { status: 'converged' };
+}
+
+/** Plan statuses where observe could not log in: nothing is run, whatever the steps say. */
+const UNREACHABLE_PLAN = new Set(['unreachable', 'away', 'refused']);
+
+export async function applyNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<NodeApplyResult> {
+  const rt = createRuntime(np, ctx, options);
+  const results = new Map<string, StepResult>();
+  const { ordered, cyclic } = orderSteps(np.steps);
+  let lost: string | undefined;
+  if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
+  try {
+    for (const step of ordered) {
+      const started = ctx.clock.now();
+      if (options.signal?.aborted) {
+        results.set(step.id, resultOf(step, { status: 'skipped', message: 'stopped: apply was interrupted before this step' }, 0, 0));
+        continue;
+      }
+      if (lost !== undefined && step.kind !== 'manual') {
+        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${lost}` }, 0, 0));
+        continue;
+      }
+      const blocker = blockingDependency(step, results);
+      if (blocker) {
+        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${blocker.id} ${blocker.status === 'manual' ? 'needs a person first' : blocker.status}` }, 0, 0));
+        continue;
+      }
+      ctx.progress.stepStarted(step);
+      const { outcome, attempts, nodeLost } = await attemptStep(rt, step);
+      const result = resultOf(step, outcome, attempts, ctx.clock.now() - started);
+      results.set(step.id, result);
+      ctx.progress.stepFinished(step, result);
+      logStep(ctx, result);
+      if (nodeLost && outcome.status === 'failed') lost = outcome.message;
+    }
+    for (const step of cyclic) {
+      results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
+    }
+  } finally {
+    rt.dropSession();
+  }
+  const list = np.steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
+  const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
+  return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
+}
+
+function logStep(ctx: ApplyContext, r: StepResult): void {
+  const fields: Record<string, unknown> = { node: r.node, step: r.id, kind: r.kind, status: r.status, attempts: r.attempts, duration_ms: r.durationMs };
+  switch (r.status) {
+    case 'ok':
+      if (r.warning) ctx.logger.warn({ ...fields, warning: r.warning }, 'step done with a warning');
+      else ctx.logger.info({ ...fields, changed: r.changed, ...(r.detail ? { detail: r.detail } : {}) }, 'step done');
+      return;
+    case 'failed': ctx.logger.error({ ...fields, error: r.message }, 'step failed'); return;
+    case 'manual': ctx.logger.warn({ ...fields, reason: r.reason }, 'step needs a person'); return;
+    case 'skipped': ctx.logger.info({ ...fields, why: r.message }, 'step skipped'); return;
+  }
+}
+
+async function applyFleetSteps(steps: readonly Step[], ctx: ApplyContext, options: ApplyOptions): Promise<StepResult[]> {
+  const rt = createRuntime({ node: 'bob', status: 'in-sync', summary: '', differences: [], steps: [] }, ctx, options);
+  const results = new Map<string, StepResult>();
+  const { ordered } = orderSteps(steps);
+  const fleetIds = new Set(steps.map((s) => s.id));
+  let workersChanged: boolean | undefined;
+  for (const step of ordered) {
+    const started = ctx.clock.now();
+    // Node steps that failed do not hold the generated files back: they must tell the truth either way.
+    const blocker = blockingDependency({ ...step, after: step.after.filter((d) => fleetIds.has(d)) }, results);
+    if (options.signal?.aborted || blocker) {
+      results.set(step.id, resultOf(step, { status: 'skipped', message: blocker ? `not run: ${blocker.id} ${blocker.status}` : 'stopped: apply was interrupted' }, 0, 0));
+      continue;
+    }
+    if (step.kind === 'reload-openclaw' && workersChanged === false) {
+      results.set(step.id, resultOf(step, { status: 'ok', changed: false, detail: 'openclaw_workers.json unchanged: no SIGHUP' }, 0, 0));
+      continue;
+    }
+    ctx.progress.stepStarted(step);
+    let outcome: StepOutcome;
+    let attempts = 1;
+    if (step.kind === 'write-generated' && ctx.bob) {
+      try {
+        const r = await ctx.bob.installGenerated(step);
+        workersChanged = r.workersChanged;
+        outcome = { status: 'ok', changed: r.changed.length > 0, detail: r.changed.length > 0 ? `installed ${r.changed.join(', ')}` : 'installed files already current' };
+      } catch (err) {
+        outcome = { status: 'failed', message: toCommandError('installing the generated files on Bob', err).message };
+      }
+    } else {
+      ({ outcome, attempts } = await attemptStep(rt, step));
+    }
+    const result = resultOf(step, outcome, attempts, ctx.clock.now() - started);
+    results.set(step.id, result);
+    ctx.progress.stepFinished(step, result);
+    logStep(ctx, result);
+  }
+  return steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
+}
+
+export async function applyPlan(plan: Plan, ctx: ApplyContext, options: ApplyOptions): Promise<ApplyResult> {
+  const started = ctx.clock.now();
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const nodes = await Promise.all(plan.nodes.map((np) => limit(() => applyNode(np, ctx, options))));
+  const fleet = await applyFleetSteps(plan.fleet, ctx, options);
+  return { nodes, fleet, aborted: options.signal?.aborted ?? false, durationMs: ctx.clock.now() - started };
+}
+
+/** Converged: every node converged and every fleet step done. */
+export function isConverged(result: ApplyResult): boolean {
+  return !result.aborted && result.nodes.every((n) => n.status === 'converged') && result.fleet.every((r) => r.status === 'ok');
+}

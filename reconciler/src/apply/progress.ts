@@ -1,0 +1,143 @@
+// What a person sees while apply runs. On a TTY: one line per finished step and
+// a live progress bar per node and model being pulled, redrawn in place. Piped
+// or in CI: the same step lines, and a plain line per pull every 10% or 5 s.
+import type { Step } from '../plan/steps.ts';
+import type { ProgressSink, PullProgress, StepResult } from './context.ts';
+
+export interface ProgressOptions {
+  write(text: string): void;
+  tty: boolean;
+  /** Terminal width for the bars. */
+  columns?: number;
+  now?: () => number;
+  /** Non-TTY: a line at least every this many ms while a pull moves. */
+  intervalMs?: number;
+  /** Non-TTY: a line each time a pull crosses this many percent. */
+  stepPercent?: number;
+  /** TTY: minimum ms between redraws. */
+  redrawMs?: number;
+}
+
+export interface ProgressRenderer extends ProgressSink {
+  /** Removes the bars (TTY) so the summary prints below clean output. */
+  close(): void;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(0)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(0)} kB`;
+  return `${bytes} B`;
+}
+
+function percentOf(p: PullProgress): number {
+  return p.total > 0 ? Math.min(100, Math.floor((p.completed / p.total) * 100)) : 0;
+}
+
+const MARK: Record<StepResult['status'], string> = { ok: 'ok', failed: 'FAILED', manual: 'MANUAL', skipped: 'skipped' };
+
+/** One line for a finished step, for people. */
+export function formatStepLine(step: Step, result: StepResult): string {
+  const where = step.node ?? 'bob';
+  const base = `${MARK[result.status].padEnd(7)} ${where}  ${step.id}`;
+  switch (result.status) {
+    case 'ok': {
+      const note = result.warning ? `  warning: ${result.warning}` : result.detail ? `  (${result.detail})` : result.changed ? '' : '  (already done)';
+      return `${base}${note}`;
+    }
+    case 'failed': return `${base}  ${result.message}`;
+    case 'manual': return `${base}  ${result.instructions[0] ?? result.reason}`;
+    case 'skipped': return `${base}  ${result.message}`;
+  }
+}
+
+export function renderBar(p: PullProgress, width: number): string {
+  const pct = percentOf(p);
+  const label = `${p.node} ${p.model}`;
+  const tail = ` ${String(pct).padStart(3)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}`;
+  const barWidth = Math.max(10, Math.min(40, width - label.length - tail.length - 4));
+  const filled = Math.round((pct / 100) * barWidth);
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
+}
+
+export function createProgress(options: ProgressOptions): ProgressRenderer {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.intervalMs ?? 5000;
+  const stepPercent = options.stepPercent ?? 10;
+  const redrawMs = options.redrawMs ?? 100;
+  const columns = options.columns ?? 100;
+  // Active pulls, keyed node + model, in the order they started.
+  const bars = new Map<string, PullProgress>();
+  const lastLine = new Map<string, { at: number; pct: number }>();
+  let drawn = 0;
+  let lastDraw = 0;
+
+  const clearBars = (): void => {
+    if (!options.tty || drawn === 0) return;
+    // Up `drawn` lines, clear to the end of the screen.
+    options.write(`\x1b[${drawn}F\x1b[0J`);
+    drawn = 0;
+  };
+  const drawBars = (): void => {
+    if (!options.tty) return;
+    const lines = [...bars.values()].map((p) => renderBar(p, columns));
+    if (lines.length > 0) options.write(`${lines.join('\n')}\n`);
+    drawn = lines.length;
+    lastDraw = now();
+  };
+  const printLine = (line: string): void => {
+    clearBars();
+    options.write(`${line}\n`);
+    drawBars();
+  };
+
+  return {
+    stepStarted(step) {
+      if (step.kind === 'pull-model' && step.node !== null) {
+        const p: PullProgress = { node: step.node, model: step.model, status: 'starting', completed: 0, total: step.bytes };
+        bars.set(`${step.node}\u0000${step.model}`, p);
+        if (options.tty) {
+          clearBars();
+          drawBars();
+        } else {
+          lastLine.set(`${step.node}\u0000${step.model}`, { at: now(), pct: 0 });
+          options.write(`pulling ${step.node} ${step.model} (${formatBytes(step.bytes)})\n`);
+        }
+      }
+    },
+    stepFinished(step, result) {
+      if (step.kind === 'pull-model' && step.node !== null) {
+        bars.delete(`${step.node}\u0000${step.model}`);
+        lastLine.delete(`${step.node}\u0000${step.model}`);
+      }
+      printLine(formatStepLine(step, result));
+    },
+    pullProgress(p) {
+      const key = `${p.node}\u0000${p.model}`;
+      bars.set(key, p);
+      if (options.tty) {
+        if (now() - lastDraw >= redrawMs) {
+          clearBars();
+          drawBars();
+        }
+        return;
+      }
+      const pct = percentOf(p);
+      const last = lastLine.get(key) ?? { at: 0, pct: -stepPercent };
+      const crossed = Math.floor(pct / stepPercent) > Math.floor(last.pct / stepPercent);
+      if (crossed || now() - last.at >= intervalMs) {
+        lastLine.set(key, { at: now(), pct });
+        options.write(`pulling ${p.node} ${p.model}: ${pct}% (${formatBytes(p.completed)} of ${formatBytes(p.total)}) ${p.status}\n`);
+      }
+    },
+    close() {
+      clearBars();
+      bars.clear();
+    },
+  };
+}
+
+/** A sink that shows nothing (tests, --json). */
+export function createSilentProgress(): ProgressRenderer {
+  return { stepStarted() {}, stepFinished() {}, pullProgress() {}, close() {} };
+}

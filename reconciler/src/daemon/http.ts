@@ -1,0 +1,353 @@
+// Bob's one HTTP server: the registry API nodes already call, the GitHub push
+// webhook, status and metrics. Every request body is size-capped and checked
+// against a schema; slow or broken clients get a 4xx and the server keeps
+// serving. Nothing here reconciles: it calls the injected functions.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import { heartbeatRequestSchema, registerRequestSchema } from '../schema/registry-api.ts';
+import type { HeartbeatRequest, RegisterRequest } from '../schema/registry-api.ts';
+import type { HeartbeatStore, RecordResult } from './heartbeats.ts';
+import type { FleetMetrics } from './metrics.ts';
+import { SIGNATURE_HEADER, parsePushEvent, verifyGithubSignature } from './webhook.ts';
+import type { PushEvent } from './webhook.ts';
+
+export const DEFAULT_PORT = 8765;
+
+/** The calls the server makes; all fields but the store are optional so tests can wire only what they need. */
+export interface HttpLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface WebhookOptions {
+  /** null: no secret configured, every webhook gets 503 and nothing happens. */
+  secret: string | null;
+  /** The tracked branch; pushes to other branches are acknowledged and ignored. */
+  branch: string;
+  onPush(event: PushEvent & { delivery: string | null }): void;
+}
+
+export interface HttpLimits {
+  /** Registry API bodies (default 64 KiB). */
+  bodyBytes?: number;
+  /** Webhook bodies: GitHub push payloads grow with the commits in them (default 1 MiB). */
+  webhookBodyBytes?: number;
+  /** Whole request, headers and body, or 408 (default 10 s). */
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** How often Node checks the two timeouts above (default 1 s; tests use less). */
+  timeoutCheckIntervalMs?: number;
+  maxConnections?: number;
+}
+
+export interface HttpServerOptions {
+  /** Bind address (default 0.0.0.0: nodes on the LAN call it). Tests use 127.0.0.1. */
+  host?: string;
+  /** Default 8765; 0 picks a free port. */
+  port?: number;
+  heartbeats: HeartbeatStore;
+  /** Heartbeats from nodes not in the last good revision get 404. */
+  isKnownNode(nodeId: string): boolean;
+  metrics?: FleetMetrics;
+  getStatus?(): unknown;
+  webhook?: WebhookOptions;
+  onAddressChange?(nodeId: string, from: string | null, to: string): void;
+  log?: HttpLog;
+  now?: () => Date;
+  limits?: HttpLimits;
+}
+
+export interface RunningHttpServer {
+  server: Server;
+  host: string;
+  port: number;
+  /** e.g. http://127.0.0.1:8765 */
+  url: string;
+  /** Stops accepting, ends idle keep-alive connections, waits up to graceMs (default 2 s) for requests in flight, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const DEFAULTS = {
+  bodyBytes: 64 * 1024,
+  webhookBodyBytes: 1024 * 1024,
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  timeoutCheckIntervalMs: 1_000,
+  maxConnections: 256,
+} satisfies Required<HttpLimits>;
+
+// After a 413, how much of the rest is read and thrown away (costs no memory)
+// before the connection is cut.
+const DISCARD_MAX_BYTES = 32 * 1024 * 1024;
+const DISCARD_MAX_MS = 2_000;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+class HttpProblem extends Error {
+  readonly status: number;
+  readonly details: unknown;
+  constructor(status: number, message: string, details?: unknown) {
+    super(message);
+    this.status = status;
+    this.details = details;
+  }
+}
+
+function peerAddress(req: IncomingMessage): string | undefined {
+  const a = req.socket.remoteAddress;
+  return a?.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function describeAjvErrors(errors: ErrorObject[] | null | undefined): { path: string; message: string }[] {
+  return (errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? e.keyword }));
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const limits = { ...DEFAULTS, ...options.limits };
+  const now = options.now ?? (() => new Date());
+  const log = options.log;
+  // One ajv per server: no module state shared between two daemons.
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  const checkHeartbeat = ajv.compile<HeartbeatRequest>(heartbeatRequestSchema);
+  const checkRegister = ajv.compile<RegisterRequest>(registerRequestSchema);
+  const responding = new WeakSet<Socket>();
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    if (res.headersSent || res.writableEnded) return;
+    responding.add(res.req.socket);
+    const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      'cache-control': 'no-store',
+      ...headers,
+    });
+    res.end(text);
+  };
+
+  // Answer 413 at once and drop the connection soon, discarding what the
+  // client still sends so it can read the answer (closing with unread data
+  // would reset the connection under it).
+  const refuseTooLarge = (req: IncomingMessage, res: ServerResponse, limit: number): void => {
+    send(res, 413, { error: `request body over ${limit} bytes` }, { connection: 'close' });
+    req.removeAllListeners('data');
+    let discarded = 0;
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_MAX_BYTES) req.socket.destroy();
+    });
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), DISCARD_MAX_MS);
+    timer.unref();
+    req.socket.once('close', () => clearTimeout(timer));
+  };
+
+  /** The body, or null when the request was already answered (413) or the client went away. */
+  const readBody = (req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      refuseTooLarge(req, res, limit);
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          refuseTooLarge(req, res, limit);
+          resolve(null);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks)));
+      req.on('error', () => resolve(null));
+      req.on('close', () => resolve(null)); // no-op when already resolved
+    });
+  };
+
+  const readJson = async <T>(req: IncomingMessage, res: ServerResponse, check: (v: unknown) => v is T, errors: () => ErrorObject[] | null | undefined): Promise<T | null> => {
+    const body = await readBody(req, res, limits.bodyBytes);
+    if (body === null) return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new HttpProblem(400, `invalid JSON: ${(err as Error).message}`);
+    }
+    if (!check(value)) throw new HttpProblem(400, 'body does not match the schema', describeAjvErrors(errors()));
+    return value;
+  };
+
+  const noteAddress = (result: RecordResult): void => {
+    if (!result.ipChanged) return;
+    log?.info({ node: result.record.node_id, from: result.previousIp, to: result.record.ip }, 'node address changed');
+    options.onAddressChange?.(result.record.node_id, result.previousIp, result.record.ip);
+  };
+
+  const heartbeat: Handler = async (req, res) => {
+    const body = await readJson(req, res, checkHeartbeat, () => checkHeartbeat.errors);
+    if (body === null) return;
+    if (!options.isKnownNode(body.node_id)) {
+      throw new HttpProblem(404, `unknown node ${body.node_id}: add fleet/nodes/${body.node_id}.yaml to the fleet repository and merge it`);
+    }
+    const peerIp = peerAddress(req);
+    const result = options.heartbeats.record({ node_id: body.node_id, ip: body.ip, at: now(), ...(peerIp ? { peerIp } : {}) });
+    noteAddress(result);
+    send(res, 200, { status: 'ok', node_id: body.node_id, last_seen: result.record.last_seen });
+  };
+
+  const register: Handler = async (req, res) => {
+    const body = await readJson(req, res, checkRegister, () => checkRegister.errors);
+    if (body === null) return;
+    const known = options.isKnownNode(body.node_id);
+    const peerIp = peerAddress(req);
+    const result = options.heartbeats.recordRegistration(body, now(), peerIp);
+    noteAddress(result);
+    log?.info({ node: body.node_id, ip: result.record.ip, known }, 'node registered');
+    send(res, 201, { status: 'registered', node_id: body.node_id, known });
+  };
+
+  const health: Handler = (_req, res) => {
+    send(res, 200, { status: 'ok', service: 'fleetd', time: now().toISOString() });
+    return Promise.resolve();
+  };
+
+  const status: Handler = async (_req, res) => {
+    send(res, 200, options.getStatus ? await options.getStatus() : {});
+  };
+
+  const metrics: Handler = async (_req, res) => {
+    if (!options.metrics) throw new HttpProblem(404, 'no metrics in this server');
+    const registry = options.metrics.registry;
+    const text = await registry.metrics();
+    responding.add(res.req.socket);
+    res.writeHead(200, { 'content-type': registry.contentType, 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
+    res.end(text);
+  };
+
+  const githubHook: Handler = async (req, res) => {
+    const hook = options.webhook;
+    const body = await readBody(req, res, limits.webhookBodyBytes);
+    if (body === null) return;
+    if (!hook?.secret) {
+      throw new HttpProblem(503, 'webhook not configured on Bob: set FLEET_WEBHOOK_SECRET (or FLEET_WEBHOOK_SECRET_FILE) to the secret given to GitHub and restart the daemon');
+    }
+    const signature = req.headers[SIGNATURE_HEADER];
+    if (!verifyGithubSignature(hook.secret, body, typeof signature === 'string' ? signature : undefined)) {
+      log?.warn({ peer: peerAddress(req), signature_present: signature !== undefined }, 'webhook signature rejected');
+      throw new HttpProblem(401, 'bad or missing X-Hub-Signature-256');
+    }
+    const event = req.headers['x-github-event'];
+    const delivery = typeof req.headers['x-github-delivery'] === 'string' ? req.headers['x-github-delivery'] : null;
+    if (event === 'ping') {
+      send(res, 200, { status: 'pong' });
+      return;
+    }
+    if (event !== 'push') {
+      send(res, 200, { status: 'ignored', reason: `event ${String(event)} is not a push` });
+      return;
+    }
+    const push = parsePushEvent(body, req.headers['content-type']);
+    if (push === null) throw new HttpProblem(400, 'push event without a ref');
+    if (push.ref !== `refs/heads/${hook.branch}`) {
+      send(res, 200, { status: 'ignored', reason: `${push.ref} is not the tracked branch ${hook.branch}` });
+      return;
+    }
+    log?.info({ ref: push.ref, after: push.after, delivery }, 'push webhook received');
+    hook.onPush({ ...push, delivery });
+    send(res, 202, { status: 'accepted', ref: push.ref, after: push.after });
+  };
+
+  const routes: Record<string, Partial<Record<string, Handler>>> = {
+    '/api/heartbeat': { POST: heartbeat },
+    '/api/nodes/register': { POST: register },
+    '/api/health': { GET: health, HEAD: health },
+    '/api/status': { GET: status },
+    '/metrics': { GET: metrics },
+    '/hooks/github': { POST: githubHook },
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routes[path];
+    try {
+      if (route === undefined) throw new HttpProblem(404, `no such endpoint ${path}`);
+      const handler = route[req.method ?? ''];
+      if (handler === undefined) throw new HttpProblem(405, `${req.method ?? '?'} not allowed on ${path}`);
+      await handler(req, res);
+    } catch (err) {
+      if (err instanceof HttpProblem) {
+        const headers: Record<string, string> = err.status === 405 && route ? { allow: Object.keys(route).join(', ') } : {};
+        send(res, err.status, err.details === undefined ? { error: err.message } : { error: err.message, details: err.details }, headers);
+        // Drain whatever body was not read so the connection stays usable.
+        if (!req.readableEnded) req.resume();
+      } else {
+        log?.error({ err, path, method: req.method }, 'http handler failed');
+        send(res, 500, { error: 'internal error; see the daemon log' });
+      }
+    }
+  };
+
+  const server = createServer({
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  }, (req, res) => {
+    void handle(req, res);
+  });
+  server.maxConnections = limits.maxConnections;
+
+  // Replaces Node's default so the answer is explicit and logged; a socket
+  // that already got a response is just closed.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable || responding.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    const [code, text] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large']
+        : [400, 'Bad Request'];
+    log?.warn({ code: err.code ?? null, status: code, peer: socket.remoteAddress ?? null }, 'bad http request');
+    const body = `${JSON.stringify({ error: text })}\n`;
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+
+  const host = options.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // A failing socket later is logged, never thrown: the daemon keeps serving.
+  server.on('error', (err) => log?.error({ err }, 'http server error'));
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    server,
+    host,
+    port,
+    url: `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`,
+    close(graceMs = 2_000) {
+      return new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

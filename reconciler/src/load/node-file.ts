@@ -1,0 +1,65 @@
+// The text of a node file as `fleet add-node` writes it: the schema header,
+// the keys in the order people read them, and comments that say what each
+// value means. Values go through the YAML library so anything that would
+// read back differently (`null`, `1.5`, `yes`) is quoted.
+import { stringify } from 'yaml';
+import type { Hardware, NodeDoc, RoleDoc } from '../schema/fleet.ts';
+
+export interface NodeFileContext {
+  hardware?: Hardware | undefined;
+  role?: RoleDoc | undefined;
+  /** Path from the node file to the schema, for the yaml-language-server header. */
+  schemaPath?: string;
+  /** First comment line, e.g. "Added with `fleet add-node` on 2026-11-24." */
+  headline?: string;
+}
+
+function scalar(value: string | number | boolean): string {
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+function block(value: object, indent: string): string[] {
+  return stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `${indent}${l}`);
+}
+
+export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): string {
+  const out: string[] = [`# yaml-language-server: $schema=${context.schemaPath ?? '../../schemas/node.schema.json'}`, '#'];
+  const display = node.display_name ?? `${node.name.charAt(0).toUpperCase()}${node.name.slice(1)}`;
+  out.push(`# ${display}${context.headline ? `: ${context.headline}` : ''}`);
+  out.push('# Check it with `fleet validate`, then open a pull request; CI runs the same check.');
+  out.push(`name: ${scalar(node.name)}                # the hostname; display name ${display}`);
+  if (node.display_name !== undefined) out.push(`display_name: ${scalar(node.display_name)}`);
+  const baseModels = context.role?.services.ollama ? context.role.models.join(', ') : '';
+  const roleNote = context.role ? (context.role.services.ollama ? `base models: ${baseModels || 'none'}` : 'no Ollama, no models') : 'see fleet/roles/';
+  out.push(`role: ${scalar(node.role)}   # ${roleNote}`);
+  const hw = context.hardware;
+  out.push(`hardware: ${scalar(node.hardware)}   # ${hw ? `${hw.model}, ${hw.ram_gb} GB RAM, ${hw.storage_gb} GB disk${hw.metal ? '' : ', no Metal'}` : 'see fleet/catalog/hardware.yaml'}`);
+  out.push('addresses:                   # where Bob reaches it, tried in order');
+  for (const a of node.addresses) out.push(`  - ${scalar(a)}`);
+  if (node.presence !== undefined && node.presence !== 'always_on') out.push(`presence: ${scalar(node.presence)}   # a laptop: being away is expected, not an alarm`);
+  if (node.status === 'planned') {
+    out.push('# planned: bought, not provisioned yet. Set it to active once the Mac is on');
+    out.push('# the LAN with Remote Login on; the reconciler then provisions it.');
+  }
+  out.push(`status: ${scalar(node.status)}`);
+  if (node.added !== undefined) out.push(`added: ${scalar(node.added)}`);
+  if (node.retired !== undefined) out.push(`retired: ${scalar(node.retired)}`);
+  if (node.models !== undefined) {
+    out.push('# Models beyond the role\'s base models (each needs an entry in fleet/catalog/models.yaml).');
+    if (node.models.length === 0) out.push('models: []');
+    else {
+      out.push('models:');
+      for (const m of node.models) out.push(`  - ${scalar(m)}`);
+    }
+  }
+  if (node.ollama_env !== undefined) {
+    out.push('# Overrides of fleet.yaml\'s ollama.env for this node.');
+    out.push('ollama_env:', ...block(node.ollama_env, '  '));
+  }
+  if (node.openclaw !== undefined) {
+    out.push('# OpenClaw settings over the role\'s defaults.');
+    out.push('openclaw:', ...block(node.openclaw, '  '));
+  }
+  if (node.notes !== undefined) out.push(`notes: ${scalar(node.notes)}`);
+  return `${out.join('\n')}\n`;
+}

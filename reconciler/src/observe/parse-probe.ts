@@ -1,0 +1,183 @@
+// Turns the probe's sections (and Bob's own Ollama check) into ObservedFacts.
+// Pure: every decision about what a command's output means is in the parse-*
+// modules; this file only routes sections to them and fills the schema.
+import { createHash } from 'node:crypto';
+import type { ManagedFileId, ObservedFacts, ObservedFile } from '../schema/observed.ts';
+import { MANAGED_FILES } from '../schema/observed.ts';
+import type { ExternalOllama } from './check-ollama.ts';
+import type { ProbeSection, ProbeSections } from './parse-sections.ts';
+import { parseBrewListVersions, parseBrewServices } from './parse-brew.ts';
+import { parseCrontab, parseLaunchctlLabel } from './parse-launchd.ts';
+import { parseCurlResponse, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
+import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from './parse-system.ts';
+import { FILE_READ_MAX, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
+
+/** Files up to this size keep their text in the facts (for diffs in drift reports). */
+export const CONTENT_MAX = 64 * 1024;
+
+export interface FactsResult {
+  facts: ObservedFacts;
+  /** The probe ran to its end marker. */
+  complete: boolean;
+}
+
+const MISSING: ProbeSection = { stdout: '', stderr: '', code: null };
+
+export function parseManagedFile(section: ProbeSection): ObservedFile {
+  // A missing file is `false` (exit 1, nothing on stderr); `head` failing on
+  // an unreadable file still means there is a file there.
+  if (section.code !== 0) return null;
+  const bytes = Buffer.from(section.stdout, 'utf8');
+  const truncated = bytes.length > FILE_READ_MAX;
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const keepText = !truncated && bytes.length <= CONTENT_MAX && !section.stdout.includes('\uFFFD');
+  return { sha256, size: bytes.length, ...(keepText ? { content: section.stdout } : {}), ...(truncated ? { truncated: true } : {}) };
+}
+
+function firstLine(text: string): string {
+  return text.trim().split(/\r?\n/)[0] ?? '';
+}
+
+export function factsFromProbe(sections: ProbeSections, external: ExternalOllama | null): FactsResult {
+  const warnings: string[] = [];
+  const get = (name: string): ProbeSection => {
+    const s = sections.get(name);
+    if (!s) warnings.push(`${name}: no output (probe cut short)`);
+    else if (s.code === null) warnings.push(`${name}: did not finish`);
+    return s ?? MISSING;
+  };
+
+  const sw = parseSwVers(get('os.sw_vers').stdout);
+  const sysctlSection = get('hw.sysctl');
+  const sysctl = parseSysctlValues(sysctlSection.stdout, sysctlSection.code, SYSCTL_NAMES);
+  if (sysctlSection.code !== null && sysctlSection.code !== 0) warnings.push(`sysctl: ${firstLine(sysctlSection.stderr) || `exit ${sysctlSection.code}`}`);
+  const uname = get('hw.uname');
+  const arm64 = get('hw.arm64');
+  const arm64Capable = parseArm64Capable(arm64.stdout, arm64.code);
+
+  const df = parseDfPk(get('disk.df').stdout);
+  const du = get('disk.models');
+
+  const prefixText = get('brew.prefix').stdout.trim();
+  const prefix = prefixText === '' ? null : prefixText;
+  const brewList = (name: string): Record<string, string> => {
+    const s = get(name);
+    if (prefix === null) return {};
+    if (s.code !== 0) warnings.push(`${name}: ${firstLine(s.stderr) || `exit ${String(s.code)}`}`);
+    return s.code === 0 ? parseBrewListVersions(s.stdout) : {};
+  };
+  const formulae = brewList('brew.formulae');
+  const casks = brewList('brew.casks');
+  const servicesSection = get('brew.services');
+  const services = prefix !== null && servicesSection.code === 0 ? parseBrewServices(servicesSection.stdout) : {};
+
+  const cli = get('ollama.cli');
+  const localVersion = parseCurlResponse(get('ollama.local.version').stdout, get('ollama.local.version').code);
+  const localTags = parseCurlResponse(get('ollama.local.tags').stdout, get('ollama.local.tags').code);
+  const localPs = parseCurlResponse(get('ollama.local.ps').stdout, get('ollama.local.ps').code);
+  const version = localVersion.status === 200 ? parseVersionBody(localVersion.body) : null;
+  const localUp = version !== null;
+  const tagModels = localTags.status === 200 ? parseTagsBody(localTags.body) : null;
+  const psModels = localPs.status === 200 ? parsePsBody(localPs.body) : null;
+
+  let models: ObservedFacts['ollama']['models'] = [];
+  let modelsSource: NonNullable<ObservedFacts['ollama']['models_source']> = 'none';
+  if (tagModels) {
+    models = tagModels;
+    modelsSource = 'local-api';
+  } else if (external?.models) {
+    models = external.models;
+    modelsSource = 'external-api';
+  } else {
+    const manifests = get('ollama.manifests');
+    if (manifests.code === 0) {
+      models = parseManifestListing(manifests.stdout);
+      modelsSource = 'disk';
+    }
+  }
+  const loaded = (external?.up && external.loaded) ? external.loaded : (psModels ?? []);
+
+  const files = {} as Record<ManagedFileId, ObservedFile>;
+  for (const id of MANAGED_FILES) files[id] = parseManagedFile(get(`file.${id}`));
+
+  const agentSection = get('launchd.ollama');
+  const agent = parseLaunchctlLabel(agentSection.stdout, agentSection.code, OLLAMA_AGENT_LABEL, agentSection.stderr);
+  if (agent === null && agentSection.code !== null) warnings.push(`launchctl: ${firstLine(agentSection.stderr) || `exit ${String(agentSection.code)}`}`);
+
+  const cron = get('cron');
+  const cronLines = parseCrontab(cron.stdout, cron.code, cron.stderr);
+  if (cronLines === null && cron.code !== null) warnings.push(`crontab: ${firstLine(cron.stderr) || `exit ${String(cron.code)}`}`);
+
+  const dirs: Record<string, boolean> = {};
+  for (const line of get('dirs').stdout.split(/\r?\n/)) {
+    const m = /^([01]) (.+)$/.exec(line);
+    if (m) dirs[`~/${m[2] ?? ''}`] = m[1] === '1';
+  }
+
+  const home = get('user.home').stdout.trim();
+  const end = sections.get('end');
+  const complete = end !== undefined && end.code === 0;
+
+  const localState: ObservedFacts['ollama']['local'] = {
+    up: localUp,
+    ...(version ? { version } : {}),
+    ...(localVersion.status !== null && localVersion.status !== 200 ? { status: localVersion.status } : {}),
+    ...(!localUp && localVersion.error ? { error: localVersion.error } : {}),
+  };
+  const externalState: ObservedFacts['ollama']['external'] = external
+    ? {
+        up: external.up,
+        url: external.url,
+        ...(external.version ? { version: external.version } : {}),
+        ...(external.error ? { error: external.error } : {}),
+        ...(external.status !== undefined ? { status: external.status } : {}),
+      }
+    : { up: false, error: 'not checked' };
+
+  const facts: ObservedFacts = {
+    hostnames: {
+      computer_name: parseScutilName(get('name.computer').stdout, get('name.computer').code),
+      host_name: parseScutilName(get('name.host').stdout, get('name.host').code),
+      local_host_name: parseScutilName(get('name.local').stdout, get('name.local').code),
+    },
+    os: {
+      product_version: sw.product_version,
+      build_version: sw.build_version,
+      product_name: sw.product_name,
+      product_version_extra: sw.product_version_extra,
+    },
+    hardware: {
+      architecture: parseUname(uname.stdout, uname.code),
+      chip: sysctl['machdep.cpu.brand_string'],
+      ram_bytes: parseInteger(sysctl['hw.memsize']),
+      ncpu: parseInteger(sysctl['hw.ncpu']),
+      hw_model: sysctl['hw.model'],
+      ...(arm64Capable !== null ? { arm64_capable: arm64Capable } : {}),
+    },
+    disk: {
+      total_bytes: df?.total_bytes ?? null,
+      available_bytes: df?.available_bytes ?? null,
+      models_bytes: parseDuSk(du.stdout, du.code, du.stderr),
+    },
+    brew: { prefix, formulae, casks, services },
+    ollama: {
+      cli_version: cli.code === null ? null : parseOllamaCliVersion(cli.stdout, cli.stderr),
+      local: localState,
+      external: externalState,
+      models,
+      loaded,
+      partial_bytes: parseWcBytes(get('ollama.partial').stdout),
+      models_source: modelsSource,
+    },
+    files,
+    launchd: { ollama: agent ? { ...agent, running: agent.pid !== null } : { loaded: false, pid: null, last_exit: null, running: false } },
+    crontab: { lines: cronLines ?? [] },
+    sudo: parseSudo(get('sudo').code),
+    ip: parseIfAddr(get('net.ip').stdout, get('net.ip').code),
+    uid: parseInteger(firstLine(get('user.id').stdout)),
+    home: home === '' ? null : home,
+    dirs,
+    ...(warnings.length > 0 ? { warnings: [...new Set(warnings)] } : {}),
+  };
+  return { facts, complete };
+}

@@ -1,0 +1,98 @@
+// The probe: ONE remote script that gathers every fact observe needs in a
+// single exec. Each command runs inside a section delimited by a nonce marker
+// (see parse-sections.ts), with its exit status recorded, so the pure parsers
+// can tell "unset" from "failed". It runs under zsh on a real Mac (login shell,
+// no profile: brew and ollama are not on PATH) and /bin/sh in the simulator,
+// so it is plain POSIX sh. Mac-only absolute paths carry "${FLEET_ROOT-}",
+// empty on a real Mac, the node's fake root in the simulator.
+import { randomBytes } from 'node:crypto';
+import type { ManagedFileId } from '../schema/observed.ts';
+import { raw, sh } from '../shell/quote.ts';
+import type { ShellLine } from '../shell/quote.ts';
+import { probeMarker } from './parse-sections.ts';
+import { AGENT_LABEL, MANAGED_PATHS } from '../plan/desired-files.ts';
+
+/** Managed files, relative to the node's home: the paths plan and apply write. */
+export const MANAGED_FILE_PATHS: Record<ManagedFileId, string> = MANAGED_PATHS;
+
+/** Managed directories, relative to home; reported in facts.dirs as `~/<dir>`. */
+export const MANAGED_DIRS = ['.ollama', '.symphony', '.symphony/logs', '.symphony/registry', 'Library/LaunchAgents'] as const;
+
+export const OLLAMA_AGENT_LABEL = AGENT_LABEL;
+
+/** A file bigger than this is read only up to it (+1 byte, to know it was cut). */
+export const FILE_READ_MAX = 256 * 1024;
+
+/** Sysctl names every Mac knows, asked in one call (optional ones get their own call). */
+export const SYSCTL_NAMES = ['hw.memsize', 'hw.ncpu', 'hw.model', 'machdep.cpu.brand_string'] as const;
+
+export const SECTIONS = [
+  'name.computer', 'name.host', 'name.local', 'os.sw_vers', 'hw.uname', 'hw.arm64', 'hw.sysctl',
+  'user.id', 'user.home', 'disk.df', 'disk.models', 'ollama.partial', 'ollama.manifests',
+  'brew.prefix', 'brew.formulae', 'brew.casks', 'brew.services', 'ollama.cli',
+  'ollama.local.version', 'ollama.local.tags', 'ollama.local.ps',
+  ...(Object.keys(MANAGED_FILE_PATHS) as ManagedFileId[]).map((id) => `file.${id}`),
+  'launchd.ollama', 'cron', 'sudo', 'net.ip', 'dirs', 'end',
+] as const;
+
+export interface Probe {
+  nonce: string;
+  script: ShellLine;
+}
+
+export interface ProbeOptions {
+  /** Ollama's port inside the node (what `curl 127.0.0.1:PORT` reaches). */
+  ollamaPort: number;
+  /** Fixed nonce for tests; random otherwise. */
+  nonce?: string;
+  /** Seconds curl may take per local Ollama call. */
+  curlTimeoutS?: number;
+}
+
+export function buildProbe(options: ProbeOptions): Probe {
+  const nonce = options.nonce ?? randomBytes(12).toString('hex');
+  const marker = probeMarker(nonce);
+  const curlMax = options.curlTimeoutS ?? 3;
+  const ollama = `http://127.0.0.1:${options.ollamaPort}`;
+  const curl = (path: string): ShellLine => sh`curl -s -m ${curlMax} -w '\\n%{http_code}' ${ollama + path}`;
+  const lines: ShellLine[] = [
+    sh`_fm=${marker}`,
+    // _fb NAME: begin a section on both streams; _fe STATUS: end it on stdout.
+    raw(`_fb() { printf '\\n%s %s\\n' "$_fm" "$1"; printf '\\n%s %s\\n' "$_fm" "$1" >&2; }`),
+    raw(`_fe() { printf '\\n%s = %s\\n' "$_fm" "$1"; }`),
+    raw('export HOMEBREW_NO_AUTO_UPDATE=1 HOMEBREW_NO_ENV_HINTS=1 HOMEBREW_NO_ANALYTICS=1'),
+    raw('_fb name.computer; scutil --get ComputerName; _fe $?'),
+    raw('_fb name.host; scutil --get HostName; _fe $?'),
+    raw('_fb name.local; scutil --get LocalHostName; _fe $?'),
+    raw('_fb os.sw_vers; sw_vers; _fe $?'),
+    raw('_fb hw.uname; uname -m; _fe $?'),
+    raw('_fb hw.arm64; sysctl -n hw.optional.arm64; _fe $?'),
+    sh`_fb hw.sysctl; sysctl -n ${SYSCTL_NAMES}; _fe $?`,
+    raw('_fb user.id; id -u; _fe $?'),
+    raw(`_fb user.home; printf '%s\\n' "$HOME"; _fe $?`),
+    raw('_fb disk.df; df -Pk "$HOME"; _fe $?'),
+    raw('_fb disk.models; du -sk "$HOME/.ollama/models"; _fe $?'),
+    raw(`_fb ollama.partial; if [ -d "$HOME/.ollama/models/blobs" ]; then find "$HOME/.ollama/models/blobs" -type f -name '*-partial' -exec wc -c {} +; fi; _fe $?`),
+    // Apple Silicon prefix first: an Intel (Rosetta) Homebrew may sit beside it.
+    // Manifests on disk: the models when no Ollama answers (down, or failing). /dev/null
+    // first makes head print a `==> path <==` header even for a single file.
+    raw(`_fb ollama.manifests; if [ -d "$HOME/.ollama/models/manifests" ]; then find "$HOME/.ollama/models/manifests" -type f -exec head -c 65536 /dev/null {} +; fi; _fe $?`),
+    raw(`_fb brew.prefix; _fp=; for _p in /opt/homebrew /usr/local; do if [ -x "\${FLEET_ROOT-}$_p/bin/brew" ]; then _fp=$_p; break; fi; done; printf '%s\\n' "$_fp"; _fe $?`),
+    raw(`_fb brew.formulae; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" list --formula --versions; else false; fi; _fe $?`),
+    raw(`_fb brew.casks; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" list --cask --versions; else false; fi; _fe $?`),
+    raw(`_fb brew.services; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" services list --json; else false; fi; _fe $?`),
+    raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -n "$_fo" ]; then "$_fo" --version; else false; fi; _fe $?`),
+    sh`_fb ollama.local.version; ${curl('/api/version')}; _fe $?`,
+    sh`_fb ollama.local.tags; ${curl('/api/tags')}; _fe $?`,
+    sh`_fb ollama.local.ps; ${curl('/api/ps')}; _fe $?`,
+    ...(Object.entries(MANAGED_FILE_PATHS) as [ManagedFileId, string][]).map(([id, path]) =>
+      sh`_fb ${`file.${id}`}; _ff="$HOME"/${path}; if [ -f "$_ff" ]; then head -c ${FILE_READ_MAX + 1} "$_ff"; else false; fi; _fe $?`),
+    sh`_fb launchd.ollama; launchctl list ${OLLAMA_AGENT_LABEL}; _fe $?`,
+    raw('_fb cron; crontab -l; _fe $?'),
+    raw('_fb sudo; sudo -n true; _fe $?'),
+    raw('_fb net.ip; ipconfig getifaddr en0 || ipconfig getifaddr en1; _fe $?'),
+    sh`_fb dirs; for _d in ${MANAGED_DIRS}; do if [ -d "$HOME/$_d" ]; then echo "1 $_d"; else echo "0 $_d"; fi; done; _fe $?`,
+    raw('_fb end; _fe 0'),
+  ];
+  return { nonce, script: raw(lines.map((l) => l.__shell).join('\n') + '\n') };
+}

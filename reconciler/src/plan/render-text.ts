@@ -1,0 +1,92 @@
+// The plan for a terminal. Colours only when asked (the CLI asks on a TTY).
+import { describeStep, effectOf, type StepEffect } from './describe-step.ts';
+import { formatBytes } from './manual-steps.ts';
+import { STATUS_ORDER, describeSummary, printable, summarizePlan } from './summarize-plan.ts';
+import { assertNever, type Difference, type NodePlan, type NodeStatus, type Plan, type Step } from './steps.ts';
+
+export interface TextOptions {
+  color: boolean;
+}
+
+type Paint = (code: string, text: string) => string;
+
+const STATUS_COLOR: Record<NodeStatus, string> = {
+  'in-sync': '32', 'drifted': '33', 'unreachable': '90', 'away': '90', 'refused': '31',
+  'unknown-hardware': '31', 'planned': '36', 'retired': '35', 'error': '31',
+};
+
+const SIGN: Record<StepEffect, [string, string]> = { add: ['+', '32'], change: ['~', '33'], remove: ['-', '31'], manual: ['!', '35'] };
+
+/** Extra lines under a step: what a person needs to see beyond the one sentence. */
+function detailsOf(step: Step): string[] {
+  switch (step.kind) {
+    case 'manual': return step.instructions;
+    case 'pull-model':
+    case 'remove-model': return step.bytes > 0 ? [`size: ${formatBytes(step.bytes)}`] : [];
+    case 'register': return [`payload: ${JSON.stringify(step.payload)}`];
+    case 'set-crontab':
+    case 'set-hostname':
+    case 'install-homebrew':
+    case 'install-package':
+    case 'uninstall-package':
+    case 'make-dirs':
+    case 'write-file':
+    case 'stop-brew-service':
+    case 'load-agent':
+    case 'restart-agent':
+    case 'unload-agent':
+    case 'write-generated':
+    case 'reload-openclaw':
+      return [];
+    default: return assertNever(step);
+  }
+}
+
+function renderDifference(d: Difference): string {
+  const v = (x: string | null): string => (x === null ? 'absent' : x);
+  return `${d.field}: ${printable(v(d.observed))} -> ${printable(v(d.desired))}`;
+}
+
+function renderSteps(steps: readonly Step[], paint: Paint, indent: string): string[] {
+  const out: string[] = [];
+  steps.forEach((step, i) => {
+    const [sign, color] = SIGN[effectOf(step)];
+    const label = step.kind === 'manual' ? `manual (${step.reason})` : step.kind;
+    out.push(`${indent}${paint(color, sign)} ${String(i + 1).padStart(2)}. ${paint('1', label)}  ${printable(describeStep(step))}`);
+    out.push(`${indent}        why: ${printable(step.why)}`);
+    for (const line of detailsOf(step)) out.push(`${indent}        ${step.kind === 'manual' ? '- ' : ''}${printable(line)}`);
+  });
+  return out;
+}
+
+function renderNode(np: NodePlan, paint: Paint): string[] {
+  const out = [`${paint('1', np.node)}  ${paint(STATUS_COLOR[np.status], np.status)}  ${printable(np.summary)}`];
+  for (const d of np.differences) out.push(`    ${paint('33', '~')} ${renderDifference(d)}`);
+  for (const note of np.notes ?? []) out.push(`    ${paint('90', `note: ${printable(note)}`)}`);
+  out.push(...renderSteps(np.steps, paint, '    '));
+  return out;
+}
+
+export function renderText(plan: Plan, options: TextOptions): string {
+  const paint: Paint = options.color ? (code, text) => `\u001b[${code}m${text}\u001b[0m` : (_code, text) => text;
+  const summary = summarizePlan(plan);
+  const out = [`${paint('1', 'fleet plan')}: ${describeSummary(summary)}`, ''];
+  for (const np of plan.nodes) out.push(...renderNode(np, paint), '');
+  if (plan.fleet.length > 0) out.push(paint('1', 'fleet (Bob)'), ...renderSteps(plan.fleet, paint, '    '), '');
+  out.push(summary.exit_code === 0 ? 'No changes: the fleet matches fleet/.' : summary.exit_code === 2 ? 'Changes pending: run fleet apply to converge.' : 'Errors: some nodes need a person before anything can change (see above).');
+  return `${out.join('\n')}\n`;
+}
+
+/** `fleet drift`: one line per node, worst first. */
+export function renderDriftLines(plan: Plan, options: TextOptions): string {
+  const paint: Paint = options.color ? (code, text) => `\u001b[${code}m${text}\u001b[0m` : (_code, text) => text;
+  const rank = (s: NodeStatus): number => STATUS_ORDER.indexOf(s);
+  const nodes = [...plan.nodes].sort((a, b) => rank(a.status) - rank(b.status) || (a.node < b.node ? -1 : 1));
+  const width = Math.max(4, ...nodes.map((n) => n.node.length));
+  const statusWidth = Math.max(...STATUS_ORDER.map((s) => s.length));
+  const lines = nodes.map((n) => {
+    const what = n.differences.length > 0 ? `${n.differences.length} difference${n.differences.length === 1 ? '' : 's'}: ${n.differences.map((d) => d.field).join(', ')}` : n.summary;
+    return `${n.node.padEnd(width)}  ${paint(STATUS_COLOR[n.status], n.status.padEnd(statusWidth))}  ${printable(what)}`;
+  });
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,48 @@
+# Sourced by every stand-in after the node's facts:
+#   . "${SIM_STATE:?not inside a simulated node}/node.env" && . "$SIM_LIB/common.sh"
+# POSIX sh helpers; no node process per call.
+
+sim_uid() { echo "${SIM_UID:-501}"; }
+sim_is_root() { [ "${SIM_UID:-501}" = 0 ]; }
+sim_fault() { [ -e "$SIM_STATE/faults/$1" ]; }
+# Value of KEY=VALUE in a fault's parameter file, or $3 when absent.
+sim_fault_param() {
+  v=$(sed -n "s/^$2=//p" "$SIM_STATE/faults/$1" 2>/dev/null | head -n 1)
+  echo "${v:-$3}"
+}
+
+# Calls the simulator process over the node's unix socket; the answer is sh
+# text (printf ... ; exit N) that reproduces the real command's output.
+sim_ctl() {
+  route=$1; shift
+  n=$#
+  for a in "$@"; do set -- "$@" --data-urlencode "a=$a"; done
+  shift "$n"
+  out=$("$SIM_REAL_CURL" -sS --max-time 60 --unix-socket "$SIM_CTL" -H 'Expect:' \
+    --data-urlencode "cwd=$PWD" --data-urlencode "uid=${SIM_UID:-501}" "$@" "http://sim/$route") || {
+    echo "${0##*/}: the simulator's control channel did not answer" >&2
+    exit 1
+  }
+  eval "$out"
+}
+
+# The kernel host name as `hostname` prints it: HostName when set, else
+# LocalHostName.local (configd derives it).
+sim_hostname() {
+  if [ -s "$SIM_STATE/names/HostName" ]; then cat "$SIM_STATE/names/HostName"
+  else printf '%s.local\n' "$(cat "$SIM_STATE/names/LocalHostName" 2>/dev/null)"
+  fi
+}
+
+# Disk accounting shared by df and (in Node) the Ollama store: the data
+# volume's size, a base "used" for macOS and apps, plus the apparent size of
+# the node's files (model blobs are sparse files of their real size).
+sim_disk_kb() {
+  files_kb=$("$SIM_REAL_DU" -sk --apparent-size "$HOME" "$FLEET_ROOT" 2>/dev/null | awk '{s+=$1} END {print s+0}')
+  used=$((SIM_DISK_BASE_USED_KB + files_kb))
+  total=$SIM_DISK_TOTAL_KB
+  [ "$used" -gt "$total" ] && used=$total
+  avail=$((total - used))
+  if sim_fault disk-full; then used=$total avail=0; fi
+  echo "$total $used $avail"
+}

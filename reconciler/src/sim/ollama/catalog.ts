@@ -1,0 +1,34 @@
+// The model catalog as the simulated registry sees it: fleet/catalog/models.yaml,
+// keyed by normalised reference. What is not in it does not exist upstream.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { ModelFacts } from '../../schema/fleet.ts';
+import { normalizeModelRef } from '../../load/desired.ts';
+
+export type ModelCatalog = Readonly<Record<string, ModelFacts>>;
+
+export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../../../fleet/catalog/models.yaml', import.meta.url));
+
+const REQUIRED = ['parameters_b', 'quantization', 'size_bytes', 'architecture', 'layers', 'kv_heads', 'head_dim', 'max_context', 'kind'] as const;
+
+/** Reads a models.yaml; throws with the file name and the entry when a fact the sim needs is missing. */
+export function loadModelCatalog(path: string = DEFAULT_CATALOG_PATH): ModelCatalog {
+  const doc = parse(readFileSync(path, 'utf8')) as { models?: Record<string, Record<string, unknown>> } | null;
+  const out: Record<string, ModelFacts> = {};
+  for (const [ref, facts] of Object.entries(doc?.models ?? {})) {
+    const missing = REQUIRED.filter((k) => facts[k] === undefined);
+    if (missing.length > 0) throw new Error(`${path}: model ${ref} lacks ${missing.join(', ')}`);
+    out[normalizeModelRef(ref)] = facts as unknown as ModelFacts;
+  }
+  return out;
+}
+
+/** Catalog entry of a reference, ignoring case and a missing tag; undefined when the registry has no such model. */
+export function findCatalogEntry(catalog: ModelCatalog, ref: string): { ref: string; facts: ModelFacts } | undefined {
+  const wanted = normalizeModelRef(ref).toLowerCase();
+  for (const [key, facts] of Object.entries(catalog)) {
+    if (key.toLowerCase() === wanted) return { ref: key, facts };
+  }
+  return undefined;
+}

@@ -1,0 +1,285 @@
+// The on-disk model store of one simulated node, laid out like Ollama's:
+//   <models>/manifests/registry.ollama.ai/library/<model>/<tag>   (manifest JSON)
+//   <models>/blobs/sha256-<hex>                                     (finished blobs)
+//   <models>/blobs/sha256-<hex>-partial, -partial-<N>               (interrupted pulls)
+// Weights are sparse files (ftruncate), so a 42 GB model costs no real disk
+// but has its real apparent size for `du`/`df` stand-ins.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { blobFileName, type LayerPlan, type ManifestDoc, type ModelConfig, type ModelPlan } from './model-layers.ts';
+import { manifestPathOf, parseModelName, sameName, type ModelName } from './model-name.ts';
+
+export interface StoredModel {
+  name: ModelName;
+  manifestPath: string;
+  manifest: ManifestDoc;
+  /** sha256 of the manifest file, what /api/tags calls the digest. */
+  digest: string;
+  /** Sum of layer and config sizes. */
+  size: number;
+  modifiedAt: Date;
+  /** Sub-millisecond part of the manifest's mtime, for Go's nanosecond timestamps. */
+  modifiedNanos: number;
+}
+
+/** One byte range of a blob download, as Ollama keeps it in `sha256-<hex>-partial-<N>`. */
+export interface DownloadPart {
+  N: number;
+  Offset: number;
+  Size: number;
+  Completed: number;
+}
+
+const PART_MIN = 100e6;
+const PART_MAX = 1000e6;
+const PARTS = 16;
+
+/** Ollama's split of a blob into up to 16 ranges of 100 MB to 1 GB. */
+export function splitIntoParts(total: number): DownloadPart[] {
+  const size = Math.min(PART_MAX, Math.max(PART_MIN, Math.floor(total / PARTS)));
+  const parts: DownloadPart[] = [];
+  for (let offset = 0, n = 0; offset < total; offset += size, n++) {
+    parts.push({ N: n, Offset: offset, Size: Math.min(size, total - offset), Completed: 0 });
+  }
+  return parts;
+}
+
+export class ModelStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  blobsDir(): string {
+    return join(this.dir, 'blobs');
+  }
+
+  blobPath(digest: string): string {
+    return join(this.blobsDir(), blobFileName(digest));
+  }
+
+  partialPath(digest: string): string {
+    return `${this.blobPath(digest)}-partial`;
+  }
+
+  /** Size of a finished blob, undefined when absent. */
+  blobSize(digest: string): number | undefined {
+    try {
+      return statSync(this.blobPath(digest)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes a finished blob: real bytes for small blobs, a sparse file of the size for weights. */
+  writeBlob(layer: LayerPlan): void {
+    mkdirSync(this.blobsDir(), { recursive: true });
+    const path = this.blobPath(layer.digest);
+    if (layer.content) writeFileSync(path, layer.content);
+    else {
+      closeSync(openSync(path, 'w'));
+      truncateSync(path, layer.size);
+    }
+  }
+
+  /** Parts of an interrupted download of `digest`, [] when there is none. */
+  readParts(digest: string): DownloadPart[] {
+    const prefix = `${blobFileName(digest)}-partial-`;
+    let names: string[];
+    try {
+      names = readdirSync(this.blobsDir());
+    } catch {
+      return [];
+    }
+    const parts: DownloadPart[] = [];
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      try {
+        const part = JSON.parse(readFileSync(join(this.blobsDir(), name), 'utf8')) as DownloadPart;
+        if (Number.isInteger(part.N) && Number.isFinite(part.Size) && Number.isFinite(part.Completed)) parts.push(part);
+      } catch {
+        // A torn part file: Ollama would fail; the sim starts that part again.
+      }
+    }
+    return parts.sort((a, b) => a.N - b.N);
+  }
+
+  /** Records download progress: part files and a -partial file whose apparent size is the bytes received. */
+  writeProgress(digest: string, parts: readonly DownloadPart[]): void {
+    mkdirSync(this.blobsDir(), { recursive: true });
+    const partial = this.partialPath(digest);
+    if (!existsSync(partial)) closeSync(openSync(partial, 'w'));
+    truncateSync(partial, parts.reduce((n, p) => n + p.Completed, 0));
+    // json.Encoder's form: fixed key order and a trailing newline.
+    for (const p of parts) writeFileSync(`${partial}-${p.N}`, `${JSON.stringify({ N: p.N, Offset: p.Offset, Size: p.Size, Completed: p.Completed })}\n`);
+  }
+
+  /** Turns a completed download into the finished blob (part files removed, -partial renamed). */
+  finishDownload(layer: LayerPlan, parts: readonly DownloadPart[]): void {
+    const partial = this.partialPath(layer.digest);
+    if (layer.content) writeFileSync(partial, layer.content);
+    else {
+      if (!existsSync(partial)) closeSync(openSync(partial, 'w'));
+      truncateSync(partial, layer.size);
+    }
+    for (const part of parts) rmSync(`${partial}-${part.N}`, { force: true });
+    renameSync(partial, this.blobPath(layer.digest));
+  }
+
+  /** Bytes already received for `digest` by interrupted downloads. */
+  partialBytes(digest: string): number {
+    return this.readParts(digest).reduce((n, p) => n + p.Completed, 0);
+  }
+
+  writeManifest(name: ModelName, manifest: Buffer, modifiedAt: Date): void {
+    const path = manifestPathOf(this.dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, manifest);
+    utimesSync(path, modifiedAt, modifiedAt);
+  }
+
+  /** Writes every blob and the manifest at once (the 'provisioned' preset). */
+  install(name: ModelName, plan: ModelPlan, modifiedAt: Date): void {
+    for (const layer of [...plan.layers, plan.config]) {
+      if (this.blobSize(layer.digest) === undefined) this.writeBlob(layer);
+    }
+    this.writeManifest(name, plan.manifest, modifiedAt);
+  }
+
+  list(): StoredModel[] {
+    const root = join(this.dir, 'manifests');
+    const out: StoredModel[] = [];
+    for (const host of listDir(root)) {
+      for (const namespace of listDir(join(root, host))) {
+        for (const model of listDir(join(root, host, namespace))) {
+          for (const tag of listDir(join(root, host, namespace, model))) {
+            const name = parseModelName(`${host}/${namespace}/${model}:${tag}`);
+            if (!name) continue;
+            const stored = this.readManifest(name, join(root, host, namespace, model, tag));
+            if (stored) out.push(stored);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The stored model with this name, ignoring case as Ollama does. */
+  find(name: ModelName): StoredModel | undefined {
+    const exact = this.readManifest(name, manifestPathOf(this.dir, name));
+    return exact ?? this.list().find((m) => sameName(m.name, name));
+  }
+
+  private readManifest(name: ModelName, path: string): StoredModel | undefined {
+    let raw: Buffer;
+    let mtimeNs: bigint;
+    try {
+      const st = statSync(path, { bigint: true });
+      if (!st.isFile()) return undefined;
+      mtimeNs = st.mtimeNs;
+      raw = readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    let manifest: ManifestDoc;
+    try {
+      manifest = JSON.parse(raw.toString('utf8')) as ManifestDoc;
+      if (!Array.isArray(manifest.layers) || typeof manifest.config?.digest !== 'string') return undefined;
+    } catch {
+      return undefined;
+    }
+    const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
+    const ms = Number(mtimeNs / 1_000_000n);
+    return {
+      name,
+      manifestPath: path,
+      manifest,
+      digest: createHash('sha256').update(raw).digest('hex'),
+      size,
+      modifiedAt: new Date(ms),
+      modifiedNanos: Number(mtimeNs % 1_000_000n),
+    };
+  }
+
+  readConfig(model: StoredModel): ModelConfig {
+    try {
+      return JSON.parse(readFileSync(this.blobPath(model.manifest.config.digest), 'utf8')) as ModelConfig;
+    } catch {
+      return {};
+    }
+  }
+
+  /** Text of a small layer (template, license, params); '' when absent. */
+  readLayerText(model: StoredModel, mediaType: string): string {
+    const layer = model.manifest.layers.find((l) => l.mediaType === mediaType);
+    if (!layer) return '';
+    try {
+      return readFileSync(this.blobPath(layer.digest), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Removes the manifest and every blob no other manifest uses; prunes empty manifest folders. */
+  remove(model: StoredModel): void {
+    rmSync(model.manifestPath, { force: true });
+    this.removeUnusedBlobs([...model.manifest.layers.map((l) => l.digest), model.manifest.config.digest]);
+    let dir = dirname(model.manifestPath);
+    const stop = join(this.dir, 'manifests');
+    while (dir.startsWith(stop) && dir !== stop) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  /** Deletes those of `digests` that no manifest references any more. */
+  removeUnusedBlobs(digests: readonly string[]): void {
+    const used = new Set<string>();
+    for (const m of this.list()) {
+      used.add(m.manifest.config.digest);
+      for (const l of m.manifest.layers) used.add(l.digest);
+    }
+    for (const d of digests) if (!used.has(d)) rmSync(this.blobPath(d), { force: true });
+  }
+
+  /** Apparent bytes of everything under the store (finished blobs, partials, manifests). */
+  usedBytes(): number {
+    return sumApparentBytes(this.dir);
+  }
+}
+
+function listDir(path: string): string[] {
+  try {
+    return readdirSync(path).sort();
+  } catch {
+    return [];
+  }
+}
+
+function sumApparentBytes(path: string): number {
+  let total = 0;
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const full = join(path, e.name);
+    if (e.isDirectory()) total += sumApparentBytes(full);
+    else if (e.isFile()) {
+      try {
+        total += statSync(full).size;
+      } catch {
+        // Removed while we walked.
+      }
+    }
+  }
+  return total;
+}

@@ -1,0 +1,99 @@
+// Memory and disk: every node's worst case must fit what the Mac gives models
+// (see fit/), and its models must fit on its disk.
+import { normalizeModelRef, resolveNode } from '../load/desired.ts';
+import type { Desired, DesiredNode } from '../load/desired.ts';
+import { formatGb } from '../fit/estimate.ts';
+import type { MemorySettings } from '../fit/estimate.ts';
+import { fitNode, smallestFittingHardware, suggestSmallerModel } from '../fit/fit-node.ts';
+import type { FitInput, FitResult, ModelCatalog } from '../fit/fit-node.ts';
+import type { FleetSettingsDoc, Hardware, NodeDoc } from '../schema/fleet.ts';
+import { nodeRef } from './context.ts';
+import type { RuleContext } from './context.ts';
+
+const DISK_BYTES_PER_GB = 1e9; // storage is sold and shown in decimal GB
+
+/** The view of the fleet resolveNode needs, built from what loaded. */
+function resolvable(ctx: RuleContext, settings: FleetSettingsDoc): Desired {
+  return {
+    dir: '', settings, knownHosts: '', nodes: [], retired: [],
+    roles: { ...ctx.fleet.roles }, hardware: { ...(ctx.fleet.hardware ?? {}) }, models: { ...(ctx.fleet.models ?? {}) },
+  };
+}
+
+/** How many of the largest models fit together; 0 when even the largest alone does not. */
+function loadableCount(fit: FitResult): number {
+  let sum = 0;
+  let k = 0;
+  for (const m of fit.models) {
+    if (sum + m.need_gb > fit.usable_gb) break;
+    sum += m.need_gb;
+    k++;
+  }
+  return k;
+}
+
+export function describeMisfit(fit: FitResult, input: FitInput, catalog: ModelCatalog, hardwareCatalog: Readonly<Record<string, Hardware>>, memory: MemorySettings): string {
+  const largest = fit.worst_case[0];
+  const context = largest ? largest.context : fit.runtime.context;
+  const need = fit.loaded_at_once > 1
+    ? `The ${fit.loaded_at_once} largest models it may load at once (OLLAMA_MAX_LOADED_MODELS ${fit.runtime.maxLoaded}), ${fit.worst_case.map((m) => `${m.model} ~${formatGb(m.need_gb)} GB`).join(' + ')}, need ~${formatGb(fit.worst_case_gb)} GB`
+    : `${largest?.model ?? 'The model'} needs ~${formatGb(fit.worst_case_gb)} GB (weights ${formatGb(largest?.weights_gb ?? 0)} + KV cache ${formatGb(largest?.kv_gb ?? 0)} at ${context} context + runtime ${formatGb(largest?.overhead_gb ?? 0)})`;
+  const gives = `${fit.node} (${fit.hardware_model}, ${fit.ram_gb} GB) gives models ~${formatGb(fit.usable_gb)} GB (${fit.usable_explanation})`;
+  const fixes: string[] = [];
+  const smaller = suggestSmallerModel(input, catalog, memory);
+  if (smaller && largest) fixes.push(`use ${smaller.model} (~${formatGb(smaller.need_gb)} GB) instead of ${largest.model}`);
+  const k = loadableCount(fit);
+  if (k >= 1 && k < fit.loaded_at_once) fixes.push(`set OLLAMA_MAX_LOADED_MODELS to ${k} in ollama_env`);
+  const bigger = smallestFittingHardware(fit.worst_case_gb, hardwareCatalog, memory);
+  if (bigger) fixes.push(`use a ${bigger.hardware.model} with ${bigger.hardware.ram_gb} GB (${bigger.id}, ~${formatGb(bigger.usable_gb)} GB for models)`);
+  if (fixes.length === 0) fixes.push('remove models from this node');
+  return `${need}; ${gives}. Fix: ${fixes.join(', or ')}.`;
+}
+
+/** Points at the line to change: the node's own entry for the largest model, else its hardware. */
+function misfitPath(node: NodeDoc, fit: FitResult): (string | number)[] {
+  for (const m of fit.worst_case) {
+    const index = (node.models ?? []).findIndex((ref) => normalizeModelRef(ref) === m.model);
+    if (index !== -1) return ['models', index];
+  }
+  return ['hardware'];
+}
+
+function checkDisk(ctx: RuleContext, node: NodeDoc, resolved: DesiredNode, hw: Hardware, memory: MemorySettings): void {
+  const models = ctx.fleet.models ?? {};
+  let bytes = 0;
+  for (const m of resolved.models) bytes += models[m]?.size_bytes ?? 0;
+  const modelsGb = bytes / DISK_BYTES_PER_GB;
+  if (modelsGb + memory.disk_margin_gb <= hw.storage_gb) return;
+  ctx.error(nodeRef(node), ['hardware'], 'disk-fit', `The models of ${node.name} take ~${modelsGb.toFixed(1)} GB on disk and ${memory.disk_margin_gb} GB must stay free for macOS and apps, but ${hw.model} (${node.hardware}) has ${hw.storage_gb} GB of storage. Remove models, or pick a configuration with more storage.`);
+}
+
+export function checkCapacity(ctx: RuleContext): void {
+  const { settings, hardware, models } = ctx.fleet;
+  if (!settings || !hardware || !models) return;
+  const memory = settings.memory;
+  const desired = resolvable(ctx, settings);
+  const kv = settings.ollama.env.OLLAMA_KV_CACHE_TYPE;
+  if (kv !== undefined && kv !== 'f16' && settings.ollama.env.OLLAMA_FLASH_ATTENTION !== true) {
+    ctx.warn({ kind: 'settings' }, ['ollama', 'env', 'OLLAMA_KV_CACHE_TYPE'], 'kv-cache-type', `OLLAMA_KV_CACHE_TYPE ${kv} takes effect only with OLLAMA_FLASH_ATTENTION true; without it Ollama uses f16 (and the fit check does too). Set OLLAMA_FLASH_ATTENTION: true or remove the cache type.`);
+  }
+  for (const node of ctx.fleet.nodes) {
+    const role = ctx.fleet.roles[node.role];
+    const hw = hardware[node.hardware];
+    if (!role || !hw || node.status === 'retired' || !role.services.ollama) continue;
+    const resolved = resolveNode(desired, node);
+    const nodeKv = node.ollama_env?.OLLAMA_KV_CACHE_TYPE;
+    if (nodeKv !== undefined && nodeKv !== 'f16' && resolved.ollama_env.OLLAMA_FLASH_ATTENTION !== true) {
+      ctx.warn(nodeRef(node), ['ollama_env', 'OLLAMA_KV_CACHE_TYPE'], 'kv-cache-type', `OLLAMA_KV_CACHE_TYPE ${nodeKv} takes effect only with OLLAMA_FLASH_ATTENTION true; without it Ollama uses f16 (and the fit check does too). Add OLLAMA_FLASH_ATTENTION: true.`);
+    }
+    if (node.name !== settings.network.bob_node && /^127\./.test(resolved.ollama_env.OLLAMA_HOST)) {
+      ctx.warn(nodeRef(node), node.ollama_env?.OLLAMA_HOST ? ['ollama_env', 'OLLAMA_HOST'] : ['role'], 'ollama-host', `OLLAMA_HOST ${resolved.ollama_env.OLLAMA_HOST} keeps ${node.name}'s Ollama local: Bob and OpenClaw cannot reach it. Use 0.0.0.0.`);
+    }
+    const input: FitInput = { name: node.name, hardware_id: node.hardware, hardware: hw, models: resolved.models, ollama_env: resolved.ollama_env };
+    const fit = fitNode(input, models, memory);
+    if (!fit.fits) {
+      ctx.error(nodeRef(node), misfitPath(node, fit), 'model-fit', describeMisfit(fit, input, models, hardware, memory));
+    }
+    checkDisk(ctx, node, resolved, hw, memory);
+  }
+}
