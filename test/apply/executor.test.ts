@@ -11,7 +11,7 @@ import { fakeOllama, fakePool, instantClock, makeContext, observedNode, recordin
 
 type Dist<T> = T extends unknown ? Omit<T, 'id' | 'node' | 'why' | 'after'> : never;
 function step(node: string, body: Dist<Step>, id: string, after: string[] = []): Step {
-  return { ...body, id: `${node}/${id}`, node, why: 'test', after: after.map((a) => `${node}/${a}`) } as Step;
+  return { ...body, id: `${node}/${id}`, node, why: 'test', after: after.map((a) => `${node}/${a}`) };
 }
 
 const options: ApplyOptions = { concurrency: 4, stepTimeoutMs: 5000, pullTimeoutMs: 60_000, retries: 2, diskMarginBytes: 0, backoffBaseMs: 1000 };
@@ -136,6 +136,18 @@ describe('applyPlan', () => {
     expect(host).toMatchObject({ status: 'manual', reason: 'sudo-password', attempts: 1 });
     expect(host?.status === 'manual' && host.instructions).toContain('sudo scutil --set ComputerName Virtuoso');
     expect(dirs).toMatchObject({ status: 'ok' });
+    expect(result.nodes[0]?.status).toBe('partial');
+  });
+
+  it('reports a planned manual step without running anything for it; what waits for it is skipped, the rest runs', async () => {
+    const pool = fakePool({ a: ok });
+    const result = await applyPlan({ nodes: [nodePlan('a', [
+      step('a', { kind: 'manual', reason: 'sudo-password', instructions: ['On a, run: sudo scutil --set HostName a'] }, 'manual/sudo'),
+      step('a', { kind: 'install-homebrew', prefix: '/opt/homebrew' }, 'brew', ['manual/sudo']),
+      step('a', { kind: 'make-dirs', paths: ['~/.symphony'] }, 'dirs'),
+    ])], fleet: [] }, makeContext({ pool }), options);
+    expect(result.nodes[0]?.steps.map((s) => s.status)).toEqual(['manual', 'skipped', 'ok']);
+    expect(pool.logs.a?.map((l) => l.command)).toEqual(['mkdir -p "$HOME"/.symphony']);
     expect(result.nodes[0]?.status).toBe('partial');
   });
 

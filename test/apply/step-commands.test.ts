@@ -53,7 +53,7 @@ function run(line: ShellLine, stdin?: string): Promise<{ code: number; stdout: s
 }
 
 async function takeCalls(): Promise<string[][]> {
-  let text = '';
+  let text: string;
   try {
     text = await readFile(join(dir, 'argv.log'), 'utf8');
   } catch {
@@ -99,7 +99,7 @@ describe('the detector', () => {
 describe('set-hostname', () => {
   it('passes each hostile name to scutil as one argument and runs nothing else', async () => {
     for (const value of hostile()) {
-      const step = { kind: 'set-hostname', id: 'n/set-hostname', node: 'n', why: '', after: [], computer_name: value, host_name: value, local_host_name: value } as const;
+      const step: StepOf<'set-hostname'> = { kind: 'set-hostname', id: 'n/set-hostname', node: 'n', why: '', after: [], computer_name: value, host_name: value, local_host_name: value };
       for (const cmd of hostnameCommands(step)) {
         const r = await run(cmd.line);
         expect(r.code).toBe(0);
@@ -114,7 +114,7 @@ describe('set-hostname', () => {
   });
 
   it('manual instructions quote the names for a person to paste', () => {
-    const step = { kind: 'set-hostname', id: 'n/set-hostname', node: 'n', why: '', after: [], computer_name: "Bob's Mac", host_name: 'bob', local_host_name: 'bob' } as const;
+    const step: StepOf<'set-hostname'> = { kind: 'set-hostname', id: 'n/set-hostname', node: 'n', why: '', after: [], computer_name: "Bob's Mac", host_name: 'bob', local_host_name: 'bob' };
     expect(hostnameManualInstructions(step, 'bob')).toContain(`sudo scutil --set ComputerName 'Bob'\\''s Mac'`);
   });
 });

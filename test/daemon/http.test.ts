@@ -246,6 +246,12 @@ describe('bad input to the HTTP side: a clear 4xx, and the server keeps serving'
     await expectStillServing();
   });
 
+  it('garbage after a good request on a keep-alive connection -> 200 then 400', async () => {
+    const r = await raw(server.port, [{ data: 'GET /api/health HTTP/1.1\r\nHost: bob\r\n\r\n' }, { data: 'BREW /coffee HTCPCP/1.0 \x00\r\n\r\n', delayMs: 100 }]);
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 400 Bad Request/);
+    await expectStillServing();
+  });
+
   it('unknown paths -> 404, wrong methods -> 405 with Allow', async () => {
     expect((await call(server.url, 'GET', '/etc/passwd')).status).toBe(404);
     const r = await call(server.url, 'GET', '/api/heartbeat');

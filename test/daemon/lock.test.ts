@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, assessLock, readLock, tryAcquireLock, withLock } from '../../reconciler/src/daemon/lock.ts';
+import { acquireLock, assessLock, defaultLockPath, readLock, tryAcquireLock, withLock } from '../../reconciler/src/daemon/lock.ts';
 import type { LockInfo, LockLog } from '../../reconciler/src/daemon/lock.ts';
 import { FleetError } from '../../reconciler/src/errors.ts';
 
@@ -64,6 +64,13 @@ function lockFor(pid: number, overrides: Partial<LockInfo> = {}): LockInfo {
   const now = new Date().toISOString();
   return { pid, hostname: hostname(), command: 'fleet apply', process_started_at: now, acquired_at: now, token: 'feedfacefeedface', ...overrides };
 }
+
+describe('defaultLockPath', () => {
+  it('is ~/.symphony/fleet.lock unless FLEET_LOCK_FILE says otherwise', () => {
+    expect(defaultLockPath({}, '/Users/bob')).toBe('/Users/bob/.symphony/fleet.lock');
+    expect(defaultLockPath({ FLEET_LOCK_FILE: '/tmp/x.lock' }, '/Users/bob')).toBe('/tmp/x.lock');
+  });
+});
 
 describe('assessLock', () => {
   const alive = new Set([100]);
@@ -165,8 +172,8 @@ describe('withLock', () => {
       order.push('first out');
     }, { wait: false });
     await new Promise((r) => setTimeout(r, 50));
-    await expect(withLock(lockPath, async () => { order.push('skipped'); }, { wait: false })).rejects.toThrow(/held by/);
-    const second = withLock(lockPath, async () => { order.push('second in'); }, { wait: true, pollMs: 20, timeoutMs: 5000 });
+    await expect(withLock(lockPath, () => { order.push('skipped'); return Promise.resolve(); }, { wait: false })).rejects.toThrow(/held by/);
+    const second = withLock(lockPath, () => { order.push('second in'); return Promise.resolve(); }, { wait: true, pollMs: 20, timeoutMs: 5000 });
     setTimeout(() => releaseFirst(), 100);
     await Promise.all([first, second]);
     expect(order).toEqual(['first in', 'first out', 'second in']);

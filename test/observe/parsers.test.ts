@@ -1,13 +1,15 @@
 // Every probe parser against the real output samples of
 // shared/reference/macos-commands.md and ollama-api.md, odd cases included.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseRemoteLogin, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from '../../reconciler/src/observe/parse-system.ts';
-import { compareVersions, parseBrewListVersions, parseBrewServices } from '../../reconciler/src/observe/parse-brew.ts';
+import { compareVersions, parseBrewKegs, parseBrewListVersions, parseBrewServices } from '../../reconciler/src/observe/parse-brew.ts';
+import { observeFileContent, splitHeadOutput } from '../../reconciler/src/observe/parse-files.ts';
 import { parseCrontab, parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
 import {
-  modelNameFromManifestPath, parseCurlResponse, parseHumanSize, parseManifestListing, parseOllamaCliVersion, parseOllamaList, parseOllamaPs, parsePsBody, parseTagsBody, parseVersionBody,
+  modelNameFromManifestPath, parseCurlMulti, parseCurlResponse, parseHumanSize, parseManifestListing, parseOllamaCliVersion, parseOllamaList, parseOllamaPs, parsePsBody, parseTagsBody, parseVersionBody,
 } from '../../reconciler/src/observe/parse-ollama.ts';
 import { SYSCTL_NAMES } from '../../reconciler/src/observe/probe.ts';
 
@@ -123,6 +125,14 @@ describe('Homebrew', () => {
     expect(compareVersions('0.10.0', '0.9.9')).toBeGreaterThan(0);
     expect(parseBrewListVersions('ollama 0.9.9 0.10.0\n')).toEqual({ ollama: '0.10.0' });
   });
+  it('the Cellar and Caskroom listing is what brew list --versions says', () => {
+    const listing = [
+      '/opt/homebrew/Cellar/ollama/0.5.7', '/opt/homebrew/Cellar/ollama/0.12.6', '/opt/homebrew/Cellar/python@3.12/3.12.4_1',
+      '/opt/homebrew/Caskroom/docker/4.30.0,150182', '/opt/homebrew/Caskroom/docker/.metadata', '/opt/homebrew/Caskroom/google-chrome/latest', '',
+    ].join('\n');
+    expect(parseBrewKegs(listing)).toEqual({ formulae: { ollama: '0.12.6', 'python@3.12': '3.12.4_1' }, casks: { docker: '4.30.0,150182', 'google-chrome': 'latest' } });
+    expect(parseBrewKegs('')).toEqual({ formulae: {}, casks: {} });
+  });
   it('brew services list: the table and --json agree', () => {
     const expected = { ollama: 'started', unbound: 'none' };
     expect(parseBrewServices(fixture('brew/services.txt'))).toEqual(expected);
@@ -182,6 +192,17 @@ describe('Ollama', () => {
     expect(parseCurlResponse('', 28)).toMatchObject({ status: null, error: expect.stringContaining('timed out') });
     expect(parseCurlResponse('', null)).toMatchObject({ status: null });
   });
+  it('one curl, several URLs: each body followed by its status and exit code', () => {
+    const m = '@@curl-abc';
+    const out = `{"version":"0.12.6"}\n${m} 200 0\n{"models":[]}\n${m} 200 0\n{"error":"boom"}\n${m} 500 0\n`;
+    expect(parseCurlMulti(out, m)).toEqual([
+      { status: 200, body: '{"version":"0.12.6"}' }, { status: 200, body: '{"models":[]}' }, { status: 500, body: '{"error":"boom"}', error: 'HTTP 500: boom' },
+    ]);
+    const refused = `\n${m} 000 7\n\n${m} 000 7\n\n${m} 000 7\n`;
+    expect(parseCurlMulti(refused, m).map((r) => r.error)).toEqual(Array(3).fill('curl exit 7: connection refused (Ollama not running)'));
+    // An old curl without %{exitcode} prints nothing for it.
+    expect(parseCurlMulti(`{}\n${m} 000 \n`, m)[0]?.status).toBeNull();
+  });
   it('manifests on disk: names as /api/tags gives them, digest = sha256 of the manifest, size = config + layers', () => {
     expect(modelNameFromManifestPath('/Users/bob/.ollama/models/manifests/registry.ollama.ai/library/llama3.1/8b')).toBe('llama3.1:8b');
     expect(modelNameFromManifestPath('/m/manifests/registry.ollama.ai/someone/tool/latest')).toBe('someone/tool:latest');
@@ -221,5 +242,25 @@ describe('launchd and cron', () => {
     expect(parseCrontab('', 1, fixture('crontab/none.stderr.txt'))).toEqual([]);
     expect(parseCrontab('', 0)).toEqual([]);
     expect(parseCrontab('', 1, 'crontab: tmp/tmp.123: Operation not permitted\n')).toBeNull();
+  });
+});
+
+describe('managed files (one head)', () => {
+  it('splits head output by the expected headers; a missing file has none', () => {
+    const out = '==> /dev/null <==\n\n==> .ollama/ollama.env <==\nOLLAMA_HOST=0.0.0.0\n\n==> .symphony/heartbeat.sh <==\nno newline at end\n==> .symphony/empty <==\n';
+    const files = splitHeadOutput(out, ['.ollama/ollama.env', 'Library/missing.plist', '.symphony/heartbeat.sh', '.symphony/empty']);
+    expect(Object.fromEntries(files)).toEqual({ '.ollama/ollama.env': 'OLLAMA_HOST=0.0.0.0\n', '.symphony/heartbeat.sh': 'no newline at end', '.symphony/empty': '' });
+  });
+  it('text that looks like a header inside a file is content, not a file', () => {
+    const out = '==> /dev/null <==\n\n==> a <==\nx\n==> c <==\nfake\n\n==> b <==\nreal\n';
+    expect(Object.fromEntries(splitHeadOutput(out, ['a', 'b']))).toEqual({ a: 'x\n==> c <==\nfake\n', b: 'real\n' });
+  });
+  it('sha256 and size of the bytes; text kept when small; missing is null', () => {
+    expect(observeFileContent(undefined)).toBeNull();
+    const text = 'héllo\n';
+    expect(observeFileContent(text)).toEqual({ sha256: createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'), size: 7, content: text });
+    const big = observeFileContent('x'.repeat(256 * 1024 + 1));
+    expect(big).toMatchObject({ size: 256 * 1024 + 1, truncated: true });
+    expect(big?.content).toBeUndefined();
   });
 });

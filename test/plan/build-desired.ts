@@ -18,8 +18,8 @@ export const SETTINGS: FleetSettingsDoc = {
       { rule_id: 'browser_route', description: 'Browser automation.', task_types: ['browser'], preferred_workers: ['stagehand_harpa'], fallback: [] },
     ],
   },
-  reconcile: { poll_interval_s: 60, drift_cron: '*/15 * * * *', concurrency: 4, prune: false },
-  bob: { registry_path: '~/.symphony/registry/nodes_registry.json', workers_path: '~/.symphony/openclaw_workers.json' },
+  reconcile: { poll_interval_s: 60, drift_cron: '*/15 * * * *', concurrency: 4, prune: false, step_timeout_s: 600, pull_timeout_s: 7200, retries: 2, backoff_max_s: 900 },
+  bob: { registry_path: '~/.symphony/registry/nodes_registry.json', workers_path: '~/.symphony/openclaw_workers.json', git_author_name: 'Symphony Fleet', git_author_email: 'fleet@symphony.local' },
 };
 
 const role = (name: string, formulae: string[], casks: string[], services: RoleDoc['services'], models: string[], openclaw: RoleDoc['openclaw']): RoleDoc => ({

@@ -4,7 +4,7 @@
 // a new step kind fails here until the model knows it.
 import { createHash } from 'node:crypto';
 import { normalizeModelRef, resolveNode, type Desired } from '../../reconciler/src/load/desired.ts';
-import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
+import { homeOf, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import { assertNever, type NodePlan, type Plan, type Step } from '../../reconciler/src/plan/steps.ts';
 import type { ObservedFacts, ObservedNode } from '../../reconciler/src/schema/observed.ts';
 
@@ -46,7 +46,7 @@ export function applyStep(desired: Desired, nodeName: string, f: ObservedFacts, 
       return;
     case 'make-dirs': {
       const dirs = f.dirs ?? {};
-      const home = f.home ?? '';
+      const home = homeOf(f, desired.settings.ssh.user);
       for (const p of step.paths) dirs[`~/${p.slice(home.length + 1)}`] = true;
       f.dirs = dirs;
       return;

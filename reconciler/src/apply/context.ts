@@ -48,6 +48,8 @@ export interface ProgressSink {
   stepStarted(step: Step): void;
   stepFinished(step: Step, result: StepResult): void;
   pullProgress(progress: PullProgress): void;
+  /** A transient failure; the step runs again after `waitMs`. */
+  stepRetrying?(step: Step, attempt: number, waitMs: number, error: string): void;
 }
 
 /** Bob's own files: the fleet-level steps, run locally on the machine that runs apply. */

@@ -120,6 +120,7 @@ async function attemptStep(rt: NodeRuntime, step: Step): Promise<Attempted> {
       if (e.transient && attempt <= options.retries) {
         const wait = backoffMs(attempt, base, max);
         ctx.logger.warn({ node: rt.node, step: step.id, attempt, retry_in_ms: wait, error: e.message }, 'step failed, retrying');
+        ctx.progress.stepRetrying?.(step, attempt, wait, e.message);
         try {
           await ctx.clock.sleep(wait, options.signal);
         } catch {

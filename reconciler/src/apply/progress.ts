@@ -112,6 +112,9 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
       }
       printLine(formatStepLine(step, result));
     },
+    stepRetrying(step, attempt, waitMs, error) {
+      printLine(`${'retry'.padEnd(7)} ${step.node ?? 'bob'}  ${step.id}  attempt ${attempt} failed, again in ${Math.round(waitMs / 100) / 10} s: ${error}`);
+    },
     pullProgress(p) {
       const key = `${p.node}\u0000${p.model}`;
       bars.set(key, p);

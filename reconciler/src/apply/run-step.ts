@@ -186,7 +186,8 @@ export async function runStep(rt: NodeRuntime, step: Step): Promise<StepOutcome>
       const r = await rt.ctx.bob.reloadOpenClaw();
       return r.signalled ? ok(true, r.message) : { status: 'ok', changed: false, warning: r.message };
     }
-    case 'manual': return { status: 'manual', reason: step.reason, instructions: [...step.instructions], blocksDependents: false };
+    // Never done here: steps after it wait until a person has done it (plan/steps.ts).
+    case 'manual': return { status: 'manual', reason: step.reason, instructions: [...step.instructions], blocksDependents: true };
     default: return assertNever(step);
   }
 }

@@ -116,11 +116,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   const checkHeartbeat = ajv.compile<HeartbeatRequest>(heartbeatRequestSchema);
   const checkRegister = ajv.compile<RegisterRequest>(registerRequestSchema);
+  // Sockets with a response under way (a parse error there must not write a
+  // second status line), and sockets being cut after a 413.
   const responding = new WeakSet<Socket>();
+  const closing = new WeakSet<Socket>();
+  const markResponding = (res: ServerResponse): void => {
+    const socket = res.req.socket;
+    responding.add(socket);
+    res.once('finish', () => responding.delete(socket));
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     if (res.headersSent || res.writableEnded) return;
-    responding.add(res.req.socket);
+    markResponding(res);
     const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
     res.writeHead(status, {
       'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
@@ -135,6 +143,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // client still sends so it can read the answer (closing with unread data
   // would reset the connection under it).
   const refuseTooLarge = (req: IncomingMessage, res: ServerResponse, limit: number): void => {
+    closing.add(req.socket);
     send(res, 413, { error: `request body over ${limit} bytes` }, { connection: 'close' });
     req.removeAllListeners('data');
     let discarded = 0;
@@ -228,7 +237,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (!options.metrics) throw new HttpProblem(404, 'no metrics in this server');
     const registry = options.metrics.registry;
     const text = await registry.metrics();
-    responding.add(res.req.socket);
+    markResponding(res);
     res.writeHead(200, { 'content-type': registry.contentType, 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
     res.end(text);
   };
@@ -298,7 +307,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const server = createServer({
     requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: limits.headersTimeoutMs,
+    // Node requires headersTimeout <= requestTimeout.
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   }, (req, res) => {
@@ -309,7 +319,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // Replaces Node's default so the answer is explicit and logged; a socket
   // that already got a response is just closed.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable || responding.has(socket)) {
+    if (err.code === 'ECONNRESET' || !socket.writable || responding.has(socket) || closing.has(socket)) {
       socket.destroy();
       return;
     }

@@ -5,10 +5,19 @@
 // stale and taken over with a log line.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { hostname, uptime } from 'node:os';
-import { dirname } from 'node:path';
+import { homedir, hostname, uptime } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetError } from '../errors.ts';
+
+/**
+ * The one lock path `fleet apply` and the daemon agree on, whatever their
+ * workdirs: FLEET_LOCK_FILE, else ~/.symphony/fleet.lock.
+ */
+export function defaultLockPath(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const fromEnv = env.FLEET_LOCK_FILE;
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(home, '.symphony', 'fleet.lock');
+}
 
 export interface LockInfo {
   pid: number;

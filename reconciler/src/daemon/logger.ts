@@ -53,6 +53,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // written synchronously, so nothing is lost when the daemon stops.
   const stream: DestinationStream = usePretty
     ? pretty({ destination, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
-    : (destination as DestinationStream);
+    : destination;
   return pino(pinoOptions, stream);
 }

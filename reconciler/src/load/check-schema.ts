@@ -1,6 +1,12 @@
 // Schema validation of one parsed fleet file, with ajv errors turned into
 // problems at the right line and column and worded for a person.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import standaloneCode from 'ajv/dist/standalone/index.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { ADDRESS, BREW_NAME, DATE, HW_ID, IPV4, MODEL_REF, NODE_NAME, ONE_LINE, ROLE_NAME, WORKER_ID } from '../schema/common.ts';
 import { fleetSettingsSchema, hardwareCatalogSchema, modelCatalogSchema, nodeSchema, retiredSchema, roleSchema } from '../schema/fleet.ts';
@@ -20,19 +26,62 @@ const SCHEMAS = {
   retired: retiredSchema,
 } as const;
 
-// Compiled once per process, on first use: compiling is the slow part and the
-// validators are pure.
-const compiled = new Map<YamlKind, ValidateFunction>();
-let ajv: Ajv2020 | undefined;
+// Compiling is the slow part (~0.1 s), and the validators are pure, so they
+// are compiled once per process and, as ajv standalone code, cached on disk
+// keyed by a hash of the schemas, ajv's version and the options: later runs
+// load the code instead of compiling it.
+const OPTIONS = { allErrors: true, useDefaults: true, strict: true } as const;
+const KINDS = Object.keys(SCHEMAS) as YamlKind[];
+const requireHere = createRequire(import.meta.url);
+const DEFAULT_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '.cache', 'symphony-fleet');
+
+type Validators = Record<YamlKind, ValidateFunction>;
+let validators: Validators | undefined;
+
+function cacheKey(): string {
+  const version = (requireHere('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(JSON.stringify([version, OPTIONS, SCHEMAS])).digest('hex').slice(0, 16);
+}
+
+function isValidators(value: unknown): value is Validators {
+  return typeof value === 'object' && value !== null && KINDS.every((k) => typeof (value as Record<string, unknown>)[k] === 'function');
+}
+
+/**
+ * The compiled validators: from `cacheDir` when a cached copy exists,
+ * otherwise compiled now (and cached, best effort). null: no disk cache.
+ */
+export function createValidators(cacheDir: string | null = DEFAULT_CACHE_DIR): Validators {
+  const file = cacheDir === null ? null : join(cacheDir, `fleet-validators-${cacheKey()}.cjs`);
+  if (file !== null && existsSync(file)) {
+    try {
+      const cached: unknown = requireHere(file);
+      if (isValidators(cached)) return cached;
+    } catch {
+      // A damaged cache file: compile instead.
+    }
+  }
+  const ajv = new Ajv2020({ ...OPTIONS, code: { source: true } });
+  const compiled = {} as Validators;
+  for (const kind of KINDS) compiled[kind] = ajv.compile(SCHEMAS[kind]);
+  if (file !== null) {
+    try {
+      // CommonJS default export: the function is module.exports and its own .default.
+      const code = standaloneCode.default(ajv, Object.fromEntries(KINDS.map((k) => [k, SCHEMAS[k].$id])));
+      mkdirSync(dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, code);
+      renameSync(temp, file);
+    } catch {
+      // A read-only checkout just compiles every time.
+    }
+  }
+  return compiled;
+}
 
 function validatorFor(kind: YamlKind): ValidateFunction {
-  let fn = compiled.get(kind);
-  if (!fn) {
-    ajv ??= new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-    fn = ajv.compile(SCHEMAS[kind]);
-    compiled.set(kind, fn);
-  }
-  return fn;
+  validators ??= createValidators();
+  return validators[kind];
 }
 
 const PATTERN_WORDS: Record<string, string> = {
@@ -68,21 +117,43 @@ function propertyDescription(parentSchema: unknown, key: string): string | undef
   return props?.[key]?.description;
 }
 
-function describeError(err: ErrorObject): { path: PathSegment[]; at: 'key' | 'value'; message: string } {
+/** The value at a JSON pointer (instancePath) in the data. */
+function dataAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const seg of pointerToPath(pointer)) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return v;
+}
+
+/** The schema object holding the failed keyword: schemaPath minus its last segment. */
+function parentSchemaOf(root: object, schemaPath: string): Record<string, unknown> | undefined {
+  const segs = pointerToPath(schemaPath.replace(/^#/, '')).slice(0, -1);
+  let v: unknown = root;
+  for (const seg of segs) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+}
+
+function describeError(err: ErrorObject, rootSchema: object, rootData: unknown): { path: PathSegment[]; at: 'key' | 'value'; message: string } {
   const path: PathSegment[] = pointerToPath(err.instancePath);
   const label = pathLabel(path);
-  const data: unknown = err.data;
-  const schema = err.parentSchema as { description?: string; type?: unknown } | undefined;
+  const data: unknown = dataAt(rootData, err.instancePath);
+  const parentSchema = parentSchemaOf(rootSchema, err.schemaPath);
+  const schema = parentSchema as { description?: string; type?: unknown } | undefined;
   const params = err.params as Record<string, unknown>;
   switch (err.keyword) {
     case 'required': {
       const missing = String(params.missingProperty);
-      const what = propertyDescription(err.parentSchema, missing);
+      const what = propertyDescription(parentSchema, missing);
       return { path, at: 'key', message: `${label === 'the file' ? 'The file' : label} is missing "${missing}". Add it${what ? `: ${what}` : '.'}` };
     }
     case 'additionalProperties': {
       const extra = String(params.additionalProperty);
-      const allowed = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const allowed = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const guess = closestWord(extra, allowed);
       const where = label === 'the file' ? 'at the top level' : `in ${label}`;
       return {
@@ -96,10 +167,13 @@ function describeError(err: ErrorObject): { path: PathSegment[]; at: 'key' | 'va
     }
     case 'pattern': {
       const words = PATTERN_WORDS[String(params.pattern)];
-      const what = words ?? `text matching ${String(params.pattern)}`;
       const lower = typeof data === 'string' ? data.toLowerCase() : '';
       const fix = lower !== data && new RegExp(String(params.pattern)).test(lower) ? `Write it in lowercase: "${lower}".` : 'Change it.';
-      return { path, at: 'value', message: `${label} is ${quoteValue(data)}, which is not ${what}. ${fix}` };
+      if (!words) {
+        const desc = schema?.description ? ` ${schema.description}` : '';
+        return { path, at: 'value', message: `${label} is ${quoteValue(data)}, which is not allowed here.${desc} ${fix}` };
+      }
+      return { path, at: 'value', message: `${label} is ${quoteValue(data)}, which is not ${words}. ${fix}` };
     }
     case 'type': {
       const want = String(params.type);
@@ -165,7 +239,7 @@ export function checkSchema(kind: YamlKind, source: YamlSource): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const err of withoutBranchNoise(validate.errors ?? [])) {
-    const { path, at, message } = describeError(err);
+    const { path, at, message } = describeError(err, SCHEMAS[kind], source.data);
     const pos = source.locate(path, at);
     const key = `${pos.line}:${pos.col}:${message}`;
     if (seen.has(key)) continue;
@@ -175,7 +249,7 @@ export function checkSchema(kind: YamlKind, source: YamlSource): Problem[] {
   return problems;
 }
 
-/** Compiles every validator now (for benchmarks and to surface schema bugs early). */
+/** Compiles (or loads) every validator now, e.g. before timing something. */
 export function compileAllSchemas(): void {
-  for (const kind of Object.keys(SCHEMAS) as YamlKind[]) validatorFor(kind);
+  validatorFor('node');
 }

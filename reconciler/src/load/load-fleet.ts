@@ -1,7 +1,7 @@
 // fleet/ -> Desired. loadFleetFromFiles does all the work on plain data (the
 // daemon feeds it the files of a git revision); loadFleet is the thin
 // filesystem shell around it.
-import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FleetError } from '../errors.ts';
 import type { FleetSettingsDoc, Hardware, ModelCatalogDoc, ModelFacts, NodeDoc, RetiredDoc, RoleDoc, HardwareCatalogDoc } from '../schema/fleet.ts';
@@ -277,14 +277,41 @@ export interface ReadFleetResult {
 
 const MAX_FILES = 20_000;
 
-/** Reads every file under `dir` (not following symlinks), each cut at the size limit. */
-export async function readFleetFiles(dir: string, options: { cwd?: string; maxBytes?: number } = {}): Promise<ReadFleetResult> {
+/** The first `max` bytes of a file and its real size (one open, one stat, one read). */
+function readCapped(path: string, max: number): { bytes: Uint8Array; size: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const want = Math.min(size, max);
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, buf, got, want - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { bytes: buf.subarray(0, got), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads every file under `dir` (not following symlinks), each cut at the size
+ * limit. Synchronous inside: a thousand small files read faster that way
+ * than through a thousand promises.
+ */
+export function readFleetFiles(dir: string, options: { cwd?: string; maxBytes?: number } = {}): Promise<ReadFleetResult> {
+  return Promise.resolve().then(() => readFleetFilesNow(dir, options));
+}
+
+function readFleetFilesNow(dir: string, options: { cwd?: string; maxBytes?: number }): ReadFleetResult {
   const cwd = options.cwd ?? process.cwd();
   const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   const abs = resolve(cwd, dir);
   let info;
   try {
-    info = await stat(abs);
+    info = statSync(abs);
   } catch {
     throw new FleetError('not-found', `${dir}: no such directory (the fleet directory holds fleet.yaml, nodes/, roles/ and catalog/)`);
   }
@@ -293,46 +320,29 @@ export async function readFleetFiles(dir: string, options: { cwd?: string; maxBy
   const root = (rel === '' ? '' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel).split(sep).join('/');
   const display = (p: string): string => (root === '' ? p : `${root}/${p}`);
   const problems: Problem[] = [];
-  const files: { rel: string; size: number }[] = [];
+  const files: FleetFile[] = [];
   const allowedDirs = new Set(['nodes', 'roles', 'catalog']);
 
-  const walk = async (relDir: string): Promise<void> => {
-    const entries = await readdir(join(abs, relDir), { withFileTypes: true });
+  const walk = (relDir: string): void => {
+    const entries = readdirSync(join(abs, relDir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const relPath = relDir === '' ? e.name : `${relDir}/${e.name}`;
       if (e.isSymbolicLink()) {
         problems.push({ file: display(relPath), line: 1, col: 1, severity: 'error', rule: 'unknown-file', message: 'Symbolic links are not followed in the fleet directory. Replace it with the file itself.' });
       } else if (e.isDirectory()) {
-        if (relDir === '' && allowedDirs.has(e.name)) await walk(relPath);
-        else if (e.name !== '.git') problems.push({ file: display(relPath), line: 1, col: 1, severity: 'error', rule: 'unknown-file', message: `Unexpected directory. The fleet directory has only nodes/, roles/ and catalog/ as subdirectories. Move or delete it.` });
+        if (relDir === '' && allowedDirs.has(e.name)) walk(relPath);
+        else if (e.name !== '.git') problems.push({ file: display(relPath), line: 1, col: 1, severity: 'error', rule: 'unknown-file', message: 'Unexpected directory. The fleet directory has only nodes/, roles/ and catalog/ as subdirectories. Move or delete it.' });
       } else if (e.isFile()) {
         if (files.length >= MAX_FILES) throw new FleetError('invalid-input', `${dir} holds more than ${MAX_FILES} files; is it really a fleet directory?`);
-        const s = await lstat(join(abs, relPath));
-        files.push({ rel: relPath, size: s.size });
+        const { bytes, size } = readCapped(join(abs, relPath), maxBytes + 1);
+        files.push({ path: display(relPath), text: bytes, ...(size > maxBytes ? { size } : {}) });
       } else {
         problems.push({ file: display(relPath), line: 1, col: 1, severity: 'error', rule: 'unknown-file', message: 'Not a regular file. Remove it.' });
       }
     }
   };
-  await walk('');
-
-  const read = async (f: { rel: string; size: number }): Promise<FleetFile> => {
-    const handle = await open(join(abs, f.rel), 'r');
-    try {
-      const want = Math.min(f.size, maxBytes + 1);
-      const buf = new Uint8Array(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await handle.read(buf, got, want - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return { path: display(f.rel), text: buf.subarray(0, got), ...(f.size > maxBytes ? { size: f.size } : {}) };
-    } finally {
-      await handle.close();
-    }
-  };
-  return { files: await Promise.all(files.map(read)), root, problems };
+  walk('');
+  return { files, root, problems };
 }
 
 /** Reads and validates the fleet directory `dir`; problems name files relative to cwd. */

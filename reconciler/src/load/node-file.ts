@@ -18,6 +18,11 @@ function scalar(value: string | number | boolean): string {
   return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
+/** A line with a comment lined up at column 32, so the file reads as a table. */
+function commented(line: string, comment: string): string {
+  return `${line.padEnd(30)} # ${comment}`;
+}
+
 function block(value: object, indent: string): string[] {
   return stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `${indent}${l}`);
 }
@@ -27,16 +32,16 @@ export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): st
   const display = node.display_name ?? `${node.name.charAt(0).toUpperCase()}${node.name.slice(1)}`;
   out.push(`# ${display}${context.headline ? `: ${context.headline}` : ''}`);
   out.push('# Check it with `fleet validate`, then open a pull request; CI runs the same check.');
-  out.push(`name: ${scalar(node.name)}                # the hostname; display name ${display}`);
+  out.push(commented(`name: ${scalar(node.name)}`, `the hostname; display name ${display}`));
   if (node.display_name !== undefined) out.push(`display_name: ${scalar(node.display_name)}`);
   const baseModels = context.role?.services.ollama ? context.role.models.join(', ') : '';
   const roleNote = context.role ? (context.role.services.ollama ? `base models: ${baseModels || 'none'}` : 'no Ollama, no models') : 'see fleet/roles/';
-  out.push(`role: ${scalar(node.role)}   # ${roleNote}`);
+  out.push(commented(`role: ${scalar(node.role)}`, roleNote));
   const hw = context.hardware;
-  out.push(`hardware: ${scalar(node.hardware)}   # ${hw ? `${hw.model}, ${hw.ram_gb} GB RAM, ${hw.storage_gb} GB disk${hw.metal ? '' : ', no Metal'}` : 'see fleet/catalog/hardware.yaml'}`);
-  out.push('addresses:                   # where Bob reaches it, tried in order');
+  out.push(commented(`hardware: ${scalar(node.hardware)}`, hw ? `${hw.model}, ${hw.ram_gb} GB RAM, ${hw.storage_gb} GB disk${hw.metal ? '' : ', no Metal'}` : 'see fleet/catalog/hardware.yaml'));
+  out.push(commented('addresses:', 'where Bob reaches it, tried in order'));
   for (const a of node.addresses) out.push(`  - ${scalar(a)}`);
-  if (node.presence !== undefined && node.presence !== 'always_on') out.push(`presence: ${scalar(node.presence)}   # a laptop: being away is expected, not an alarm`);
+  if (node.presence !== undefined && node.presence !== 'always_on') out.push(commented(`presence: ${scalar(node.presence)}`, 'a laptop: being away is expected, not an alarm'));
   if (node.status === 'planned') {
     out.push('# planned: bought, not provisioned yet. Set it to active once the Mac is on');
     out.push('# the LAN with Remote Login on; the reconciler then provisions it.');

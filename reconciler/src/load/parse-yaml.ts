@@ -2,6 +2,7 @@
 // line and column, or into problems a person can act on. Hostile input (alias
 // bombs, binary, deep nesting, control characters) ends as a problem, never as
 // a crash or a hang.
+import { isUtf8 } from 'node:buffer';
 import { isAlias, isMap, isPair, isScalar, isCollection, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
 import type { Problem } from '../validate/problem.ts';
@@ -40,16 +41,12 @@ export interface ParseResult {
   problems: Problem[];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Bytes or text to text; null when the bytes are not UTF-8 (a binary file). */
 export function decodeText(content: string | Uint8Array): string | null {
   if (typeof content === 'string') return content;
-  try {
-    return utf8.decode(content);
-  } catch {
-    return null;
-  }
+  // isUtf8 is a native check, much cheaper than a fatal TextDecoder per file.
+  if (!isUtf8(content)) return null;
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
 }
 
 export function byteLength(content: string | Uint8Array): number {
@@ -141,33 +138,35 @@ function makeLocator(doc: Document, lineCounter: LineCounter): YamlSource['locat
   const posAt = (offset: number): Position => lineCounter.linePos(offset);
   const rootStart = rangeStart(doc.contents) ?? 0;
   return (path, at = 'value') => {
-    // Walk down as far as the document goes; report the deepest match.
+    // Walk down as far as the document goes. A path that stops early points
+    // at the key (or list item) of the deepest part that exists.
     let node: unknown = doc.contents;
-    let best = rootStart;
+    let valueStart = rootStart;
+    let anchor = rootStart;
     for (let i = 0; i < path.length; i++) {
       const seg = path[i] as PathSegment;
       const last = i === path.length - 1;
       if (isMap(node)) {
         const pair = findPair(node, seg);
-        if (!pair) break;
-        const keyStart = rangeStart(pair.key);
-        if (last && at === 'key' && keyStart !== undefined) return posAt(keyStart);
-        const valueStart = rangeStart(pair.value);
-        best = valueStart ?? keyStart ?? best;
-        if (valueStart === undefined && keyStart !== undefined) best = keyStart;
+        if (!pair) return posAt(anchor);
+        const keyStart = rangeStart(pair.key) ?? anchor;
+        if (last && at === 'key') return posAt(keyStart);
+        anchor = keyStart;
+        valueStart = rangeStart(pair.value) ?? keyStart;
         node = pair.value;
       } else if (isCollection(node)) {
         const index = typeof seg === 'number' ? seg : Number(seg);
         const item: unknown = Number.isInteger(index) ? node.items[index] : undefined;
-        if (item === undefined) break;
-        const start = isPair(item) ? rangeStart(item.key) : rangeStart(item);
-        if (start !== undefined) best = start;
+        if (item === undefined) return posAt(anchor);
+        const start = (isPair(item) ? rangeStart(item.key) : rangeStart(item)) ?? anchor;
+        anchor = start;
+        valueStart = start;
         node = isPair(item) ? item.value : item;
       } else {
-        break;
+        return posAt(anchor);
       }
     }
-    return posAt(best);
+    return posAt(valueStart);
   };
 }
 
@@ -244,17 +243,29 @@ export function parseYamlFile(file: string, content: string | Uint8Array, limits
     at(lineCounter.linePos(second.range[0]), 'multiple-documents', 'The file holds more than one YAML document (a `---` line). Keep one document per file; a second node goes in its own file.');
   }
   let broken = second !== undefined;
+  // An error found only at the end of the input (an unclosed quote) points
+  // at the last line that has content, not past the end of the file.
+  const lastContent = text.trimEnd().length;
+  const errorPosition = (offset: number, code: string): Position => {
+    if (offset >= lastContent) return lineCounter.linePos(text.lastIndexOf('\n', Math.max(0, lastContent - 1)) + 1);
+    const pos = lineCounter.linePos(offset);
+    // Where a stack overflow happened depends on the stack size: report the line.
+    return code === 'RESOURCE_EXHAUSTION' ? { line: pos.line, col: 1 } : pos;
+  };
   for (const err of first.errors) {
     if (err.code === 'TAB_AS_INDENT' && tab) { broken = true; continue; }
     const rule = YAML_RULES[err.code] ?? 'yaml-syntax';
     const detail = rule === 'yaml-syntax' ? `${err.message.split('\n')[0] ?? 'syntax error'}. ` : '';
-    at(lineCounter.linePos(err.pos[0]), rule, `${detail}${yamlHint(err.code)}`);
+    const pos = errorPosition(err.pos[0], err.code);
     broken = true;
+    // One syntax error usually drags more along on the same line: report the first.
+    if (problems.some((p) => p.line === pos.line)) continue;
+    at(pos, rule, `${detail}${yamlHint(err.code)}`);
   }
   for (const warn of first.warnings) {
     at(lineCounter.linePos(warn.pos[0]), 'yaml-warning', `${warn.message.split('\n')[0] ?? 'warning'}. Fleet files use plain YAML: remove custom tags.`, 'warning');
   }
-  const complexKey = firstComplexKey(first);
+  const complexKey = broken ? null : firstComplexKey(first);
   if (complexKey) {
     at(lineCounter.linePos(rangeStart(complexKey) ?? 0), 'yaml-syntax', 'A map key is itself a map or a list. Keys in fleet files are plain words.');
     broken = true;

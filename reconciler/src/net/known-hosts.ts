@@ -119,7 +119,10 @@ export function replaceHostEntries(lines: readonly KnownHostsLine[], names: read
   const out: KnownHostsLine[] = [];
   let placed = false;
   for (const line of lines) {
-    const ours = line.kind === 'entry' && line.marker === null && line.hosts.some((h) => lower.includes(h.toLowerCase()));
+    // Ours: a plain entry naming the node exactly, or hashed to one of its names;
+    // wildcard lines cover other hosts too and are left alone.
+    const ours = line.kind === 'entry' && line.marker === null
+      && line.hosts.some((h) => lower.includes(h.toLowerCase()) || (h.startsWith('|') && lower.some((n) => matchHashed(h, n))));
     if (!ours) {
       out.push(line);
       continue;

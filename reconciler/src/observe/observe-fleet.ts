@@ -59,7 +59,7 @@ export async function observeNode(node: string, pool: ConnectionPool, options: O
     return done({ reach: { ...conn.reach, status: 'timeout', message: `logged in at ${conn.session.address}, but the probe did not finish within ${target.commandTimeoutMs / 1000} s` } });
   }
   const sections = splitProbeOutput(result.stdout, result.stderr, probe.nonce);
-  const { facts, complete } = factsFromProbe(sections, external);
+  const { facts, complete } = factsFromProbe(sections, external, probe.nonce);
   if (!complete) {
     const why = result.stderr.split('\n').find((l) => l.trim() !== '' && !l.includes(probe.nonce)) ?? `exit ${String(result.code ?? result.signal)}`;
     return done({ reach: { ...conn.reach, status: 'error', message: `logged in at ${conn.session.address}, but the probe stopped early (${sections.size} sections): ${why.trim()}` } });

@@ -62,3 +62,27 @@ export function parseBrewServices(stdout: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * `find PREFIX/Cellar PREFIX/Caskroom -mindepth 2 -maxdepth 2`: one line per
+ * installed keg, `.../Cellar/<formula>/<version>` or `.../Caskroom/<cask>/<version>`,
+ * which is what `brew list --versions` reports. Hidden entries (a cask's
+ * `.metadata`) are not versions.
+ */
+export function parseBrewKegs(stdout: string): { formulae: Record<string, string>; casks: Record<string, string> } {
+  const found = { formulae: new Map<string, string[]>(), casks: new Map<string, string[]>() };
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = /\/(Cellar|Caskroom)\/([^/]+)\/([^/]+)\/?$/.exec(line.trim());
+    if (!m) continue;
+    const [, where, name = '', version = ''] = m;
+    if (name.startsWith('.') || version.startsWith('.')) continue;
+    const map = where === 'Cellar' ? found.formulae : found.casks;
+    map.set(name, [...(map.get(name) ?? []), version]);
+  }
+  const newest = (m: Map<string, string[]>): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const name of [...m.keys()].sort()) out[name] = [...(m.get(name) ?? [])].sort(compareVersions).at(-1) ?? '';
+    return out;
+  };
+  return { formulae: newest(found.formulae), casks: newest(found.casks) };
+}

@@ -247,3 +247,27 @@ export function parseManifestListing(stdout: string): ObservedModel[] {
   });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/**
+ * One curl fetching several URLs with `-w '\n<marker> %{http_code} %{exitcode}\n'`:
+ * each body followed by its marker line. Returns one response per marker, in
+ * order; a transfer that failed has status 000 and curl's exit code.
+ */
+export function parseCurlMulti(stdout: string, marker: string): CurlResponse[] {
+  const out: CurlResponse[] = [];
+  const re = new RegExp(`\\n${marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (\\d{3}) ?(\\S*)\\n`, 'g');
+  let from = 0;
+  for (const m of stdout.matchAll(re)) {
+    const body = stdout.slice(from, m.index);
+    from = (m.index ?? 0) + m[0].length;
+    const status = Number(m[1]);
+    const exit = /^\d+$/.test(m[2] ?? '') ? Number(m[2]) : null;
+    if (status === 0) {
+      const code = exit ?? 7;
+      out.push({ status: null, body: '', error: `curl exit ${code}${CURL_EXIT[code] ? `: ${CURL_EXIT[code]}` : ''}` });
+    } else {
+      out.push(parseCurlResponse(`${body}\n${m[1] ?? ''}`, 0));
+    }
+  }
+  return out;
+}

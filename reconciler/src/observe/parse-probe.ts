@@ -1,19 +1,17 @@
 // Turns the probe's sections (and Bob's own Ollama check) into ObservedFacts.
 // Pure: every decision about what a command's output means is in the parse-*
 // modules; this file only routes sections to them and fills the schema.
-import { createHash } from 'node:crypto';
 import type { ManagedFileId, ObservedFacts, ObservedFile } from '../schema/observed.ts';
 import { MANAGED_FILES } from '../schema/observed.ts';
 import type { ExternalOllama } from './check-ollama.ts';
 import type { ProbeSection, ProbeSections } from './parse-sections.ts';
-import { parseBrewListVersions, parseBrewServices } from './parse-brew.ts';
+import { parseBrewKegs, parseBrewServices } from './parse-brew.ts';
+import { observeFileContent, splitHeadOutput } from './parse-files.ts';
 import { parseCrontab, parseLaunchctlLabel } from './parse-launchd.ts';
-import { parseCurlResponse, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
+import { parseCurlMulti, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
+import type { CurlResponse } from './parse-ollama.ts';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from './parse-system.ts';
-import { FILE_READ_MAX, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
-
-/** Files up to this size keep their text in the facts (for diffs in drift reports). */
-export const CONTENT_MAX = 64 * 1024;
+import { curlMarker, MANAGED_FILE_PATHS, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
 
 export interface FactsResult {
   facts: ObservedFacts;
@@ -23,22 +21,11 @@ export interface FactsResult {
 
 const MISSING: ProbeSection = { stdout: '', stderr: '', code: null };
 
-export function parseManagedFile(section: ProbeSection): ObservedFile {
-  // A missing file is `false` (exit 1, nothing on stderr); `head` failing on
-  // an unreadable file still means there is a file there.
-  if (section.code !== 0) return null;
-  const bytes = Buffer.from(section.stdout, 'utf8');
-  const truncated = bytes.length > FILE_READ_MAX;
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const keepText = !truncated && bytes.length <= CONTENT_MAX && !section.stdout.includes('\uFFFD');
-  return { sha256, size: bytes.length, ...(keepText ? { content: section.stdout } : {}), ...(truncated ? { truncated: true } : {}) };
-}
-
 function firstLine(text: string): string {
   return text.trim().split(/\r?\n/)[0] ?? '';
 }
 
-export function factsFromProbe(sections: ProbeSections, external: ExternalOllama | null): FactsResult {
+export function factsFromProbe(sections: ProbeSections, external: ExternalOllama | null, nonce: string): FactsResult {
   const warnings: string[] = [];
   const get = (name: string): ProbeSection => {
     const s = sections.get(name);
@@ -60,21 +47,17 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
 
   const prefixText = get('brew.prefix').stdout.trim();
   const prefix = prefixText === '' ? null : prefixText;
-  const brewList = (name: string): Record<string, string> => {
-    const s = get(name);
-    if (prefix === null) return {};
-    if (s.code !== 0) warnings.push(`${name}: ${firstLine(s.stderr) || `exit ${String(s.code)}`}`);
-    return s.code === 0 ? parseBrewListVersions(s.stdout) : {};
-  };
-  const formulae = brewList('brew.formulae');
-  const casks = brewList('brew.casks');
+  const kegsSection = get('brew.kegs');
+  if (prefix !== null && kegsSection.code !== 0) warnings.push(`brew.kegs: ${firstLine(kegsSection.stderr) || `exit ${String(kegsSection.code)}`}`);
+  const { formulae, casks } = prefix !== null ? parseBrewKegs(kegsSection.stdout) : { formulae: {}, casks: {} };
   const servicesSection = get('brew.services');
   const services = prefix !== null && servicesSection.code === 0 ? parseBrewServices(servicesSection.stdout) : {};
 
   const cli = get('ollama.cli');
-  const localVersion = parseCurlResponse(get('ollama.local.version').stdout, get('ollama.local.version').code);
-  const localTags = parseCurlResponse(get('ollama.local.tags').stdout, get('ollama.local.tags').code);
-  const localPs = parseCurlResponse(get('ollama.local.ps').stdout, get('ollama.local.ps').code);
+  const local = get('ollama.local');
+  const responses = parseCurlMulti(local.stdout, curlMarker(nonce));
+  const noAnswer: CurlResponse = { status: null, body: '', error: local.code === null ? 'did not finish' : `curl exit ${String(local.code)}` };
+  const [localVersion = noAnswer, localTags = noAnswer, localPs = noAnswer] = responses;
   const version = localVersion.status === 200 ? parseVersionBody(localVersion.body) : null;
   const localUp = version !== null;
   const tagModels = localTags.status === 200 ? parseTagsBody(localTags.body) : null;
@@ -98,7 +81,9 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
   const loaded = (external?.up && external.loaded) ? external.loaded : (psModels ?? []);
 
   const files = {} as Record<ManagedFileId, ObservedFile>;
-  for (const id of MANAGED_FILES) files[id] = parseManagedFile(get(`file.${id}`));
+  const fileSection = get('files');
+  const contents = splitHeadOutput(fileSection.stdout, MANAGED_FILES.map((id) => MANAGED_FILE_PATHS[id]));
+  for (const id of MANAGED_FILES) files[id] = observeFileContent(contents.get(MANAGED_FILE_PATHS[id]));
 
   const agentSection = get('launchd.ollama');
   const agent = parseLaunchctlLabel(agentSection.stdout, agentSection.code, OLLAMA_AGENT_LABEL, agentSection.stderr);

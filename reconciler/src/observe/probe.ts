@@ -3,14 +3,20 @@
 // (see parse-sections.ts), with its exit status recorded, so the pure parsers
 // can tell "unset" from "failed". It runs under zsh on a real Mac (login shell,
 // no profile: brew and ollama are not on PATH) and /bin/sh in the simulator,
-// so it is plain POSIX sh. Mac-only absolute paths carry "${FLEET_ROOT-}",
-// empty on a real Mac, the node's fake root in the simulator.
+// so it is plain POSIX sh without globs (zsh aborts on an unmatched one).
+// Mac-only absolute paths carry "${FLEET_ROOT-}", empty on a real Mac, the
+// node's fake root in the simulator.
+//
+// Few processes, because each costs: Homebrew's kegs are listed with one
+// `find` instead of two Ruby `brew list` runs, the three local Ollama calls
+// share one curl, and the managed files are read by one `head`.
 import { randomBytes } from 'node:crypto';
 import type { ManagedFileId } from '../schema/observed.ts';
+import { MANAGED_FILES } from '../schema/observed.ts';
 import { raw, sh } from '../shell/quote.ts';
 import type { ShellLine } from '../shell/quote.ts';
-import { probeMarker } from './parse-sections.ts';
 import { AGENT_LABEL, MANAGED_PATHS } from '../plan/desired-files.ts';
+import { probeMarker } from './parse-sections.ts';
 
 /** Managed files, relative to the node's home: the paths plan and apply write. */
 export const MANAGED_FILE_PATHS: Record<ManagedFileId, string> = MANAGED_PATHS;
@@ -26,12 +32,13 @@ export const FILE_READ_MAX = 256 * 1024;
 /** Sysctl names every Mac knows, asked in one call (optional ones get their own call). */
 export const SYSCTL_NAMES = ['hw.memsize', 'hw.ncpu', 'hw.model', 'machdep.cpu.brand_string'] as const;
 
+/** The local Ollama calls, in the order the one curl makes them. */
+export const LOCAL_OLLAMA_PATHS = ['/api/version', '/api/tags', '/api/ps'] as const;
+
 export const SECTIONS = [
   'name.computer', 'name.host', 'name.local', 'os.sw_vers', 'hw.uname', 'hw.arm64', 'hw.sysctl',
   'user.id', 'user.home', 'disk.df', 'disk.models', 'ollama.partial', 'ollama.manifests',
-  'brew.prefix', 'brew.formulae', 'brew.casks', 'brew.services', 'ollama.cli',
-  'ollama.local.version', 'ollama.local.tags', 'ollama.local.ps',
-  ...(Object.keys(MANAGED_FILE_PATHS) as ManagedFileId[]).map((id) => `file.${id}`),
+  'brew.prefix', 'brew.kegs', 'brew.services', 'ollama.cli', 'ollama.local', 'files',
   'launchd.ollama', 'cron', 'sudo', 'net.ip', 'dirs', 'end',
 ] as const;
 
@@ -49,14 +56,18 @@ export interface ProbeOptions {
   curlTimeoutS?: number;
 }
 
+/** What curl's --write-out prints after each response: status and curl's exit code. */
+export function curlMarker(nonce: string): string {
+  return `@@curl-${nonce}`;
+}
+
 export function buildProbe(options: ProbeOptions): Probe {
   const nonce = options.nonce ?? randomBytes(12).toString('hex');
-  const marker = probeMarker(nonce);
   const curlMax = options.curlTimeoutS ?? 3;
-  const ollama = `http://127.0.0.1:${options.ollamaPort}`;
-  const curl = (path: string): ShellLine => sh`curl -s -m ${curlMax} -w '\\n%{http_code}' ${ollama + path}`;
+  const urls = LOCAL_OLLAMA_PATHS.map((p) => `http://127.0.0.1:${options.ollamaPort}${p}`);
+  const files = MANAGED_FILES.map((id) => MANAGED_FILE_PATHS[id]);
   const lines: ShellLine[] = [
-    sh`_fm=${marker}`,
+    sh`_fm=${probeMarker(nonce)}`,
     // _fb NAME: begin a section on both streams; _fe STATUS: end it on stdout.
     raw(`_fb() { printf '\\n%s %s\\n' "$_fm" "$1"; printf '\\n%s %s\\n' "$_fm" "$1" >&2; }`),
     raw(`_fe() { printf '\\n%s = %s\\n' "$_fm" "$1"; }`),
@@ -66,6 +77,7 @@ export function buildProbe(options: ProbeOptions): Probe {
     raw('_fb name.local; scutil --get LocalHostName; _fe $?'),
     raw('_fb os.sw_vers; sw_vers; _fe $?'),
     raw('_fb hw.uname; uname -m; _fe $?'),
+    // Intel has no such name: its own call, so the others are not lost with it.
     raw('_fb hw.arm64; sysctl -n hw.optional.arm64; _fe $?'),
     sh`_fb hw.sysctl; sysctl -n ${SYSCTL_NAMES}; _fe $?`,
     raw('_fb user.id; id -u; _fe $?'),
@@ -73,20 +85,18 @@ export function buildProbe(options: ProbeOptions): Probe {
     raw('_fb disk.df; df -Pk "$HOME"; _fe $?'),
     raw('_fb disk.models; du -sk "$HOME/.ollama/models"; _fe $?'),
     raw(`_fb ollama.partial; if [ -d "$HOME/.ollama/models/blobs" ]; then find "$HOME/.ollama/models/blobs" -type f -name '*-partial' -exec wc -c {} +; fi; _fe $?`),
-    // Apple Silicon prefix first: an Intel (Rosetta) Homebrew may sit beside it.
     // Manifests on disk: the models when no Ollama answers (down, or failing). /dev/null
     // first makes head print a `==> path <==` header even for a single file.
     raw(`_fb ollama.manifests; if [ -d "$HOME/.ollama/models/manifests" ]; then find "$HOME/.ollama/models/manifests" -type f -exec head -c 65536 /dev/null {} +; fi; _fe $?`),
+    // Apple Silicon prefix first: an Intel (Rosetta) Homebrew may sit beside it.
     raw(`_fb brew.prefix; _fp=; for _p in /opt/homebrew /usr/local; do if [ -x "\${FLEET_ROOT-}$_p/bin/brew" ]; then _fp=$_p; break; fi; done; printf '%s\\n' "$_fp"; _fe $?`),
-    raw(`_fb brew.formulae; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" list --formula --versions; else false; fi; _fe $?`),
-    raw(`_fb brew.casks; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" list --cask --versions; else false; fi; _fe $?`),
+    // Cellar/<formula>/<version> and Caskroom/<cask>/<version>: what `brew list --versions` reads.
+    raw(`_fb brew.kegs; if [ -n "$_fp" ]; then find "\${FLEET_ROOT-}$_fp/Cellar" "\${FLEET_ROOT-}$_fp/Caskroom" -mindepth 2 -maxdepth 2; else false; fi; _fe $?`),
     raw(`_fb brew.services; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" services list --json; else false; fi; _fe $?`),
     raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -n "$_fo" ]; then "$_fo" --version; else false; fi; _fe $?`),
-    sh`_fb ollama.local.version; ${curl('/api/version')}; _fe $?`,
-    sh`_fb ollama.local.tags; ${curl('/api/tags')}; _fe $?`,
-    sh`_fb ollama.local.ps; ${curl('/api/ps')}; _fe $?`,
-    ...(Object.entries(MANAGED_FILE_PATHS) as [ManagedFileId, string][]).map(([id, path]) =>
-      sh`_fb ${`file.${id}`}; _ff="$HOME"/${path}; if [ -f "$_ff" ]; then head -c ${FILE_READ_MAX + 1} "$_ff"; else false; fi; _fe $?`),
+    sh`_fb ollama.local; curl -s --connect-timeout 2 -m ${curlMax} -w ${`\\n${curlMarker(nonce)} %{http_code} %{exitcode}\\n`} ${urls}; _fe $?`,
+    // Relative names, so head's headers are known text: `==> .ollama/ollama.env <==`.
+    sh`_fb files; (cd "$HOME" && head -c ${FILE_READ_MAX + 1} /dev/null ${files}); _fe $?`,
     sh`_fb launchd.ollama; launchctl list ${OLLAMA_AGENT_LABEL}; _fe $?`,
     raw('_fb cron; crontab -l; _fe $?'),
     raw('_fb sudo; sudo -n true; _fe $?'),

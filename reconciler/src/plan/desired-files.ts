@@ -6,6 +6,7 @@ import { build as buildPlist } from 'plist';
 import type { DesiredNode, FullOllamaEnv } from '../load/desired.ts';
 import type { FleetSettingsDoc } from '../schema/fleet.ts';
 import type { ManagedFileId, ObservedFacts } from '../schema/observed.ts';
+import { IPV4 } from '../schema/common.ts';
 import { quote } from '../shell/quote.ts';
 
 export type BrewPrefix = '/opt/homebrew' | '/usr/local';
@@ -140,8 +141,8 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     `url=${quote(url)}`,
     `log=${quote(log)}`,
     'ip=$(ipconfig getifaddr en0 2>/dev/null || ipconfig getifaddr en1 2>/dev/null || echo UNKNOWN)',
-    // Only a dotted address may enter the JSON body.
-    "case $ip in ''|*[!0-9.]*) ip=UNKNOWN ;; esac",
+    // Only a dotted quad may enter the JSON body.
+    "case $ip in ''|*[!0-9.]*|*..*|.*|*.|*.*.*.*.*) ip=UNKNOWN ;; *.*.*.*) ;; *) ip=UNKNOWN ;; esac",
     'ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
     `body=$(printf '{"node_id":"%s","ip":"%s","timestamp":"%s"}' "$node_id" "$ip" "$ts")`,
     "if status=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d \"$body\" \"$url\" 2>&1); then",
@@ -199,7 +200,8 @@ export function selfRegistrationOf(ctx: FileContext): SelfRegistration {
     node_id: n.name,
     display_name: n.display_name,
     role: n.role.name,
-    ip: ctx.ip ?? 'UNKNOWN',
+    // Bob's registry API takes an IPv4 address or UNKNOWN, as the heartbeat sends.
+    ip: ctx.ip !== null && new RegExp(IPV4).test(ctx.ip) ? ctx.ip : 'UNKNOWN',
     hostname: `${n.name}.local`,
     services: { ollama: n.role.services.ollama, ollama_port: ctx.settings.ollama.port, docker: n.role.services.docker, harpa: n.role.services.harpa },
     registered_at: ctx.registeredAt,

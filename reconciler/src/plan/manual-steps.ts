@@ -3,7 +3,7 @@
 import type { DesiredNode } from '../load/desired.ts';
 import type { FleetSettingsDoc, Hardware } from '../schema/fleet.ts';
 import type { ObservedNode } from '../schema/observed.ts';
-import { sh } from '../shell/quote.ts';
+import { quote, raw, sh, type ShellLine } from '../shell/quote.ts';
 import type { ManualReason, StepOf } from './steps.ts';
 
 type Manual = StepOf<'manual'>;
@@ -16,27 +16,39 @@ function sshLogin(settings: FleetSettingsDoc, node: DesiredNode, address?: strin
   return sh`ssh ${`${settings.ssh.user}@${address ?? node.addresses[0] ?? `${node.name}.local`}`}`.__shell;
 }
 
-export function sshBootstrapStep(settings: FleetSettingsDoc, node: DesiredNode, why: string): Manual {
+/** A path as a person types it: a leading ~/ stays outside the quotes so the shell expands it. */
+function typedPath(path: string): ShellLine {
+  return path.startsWith('~/') ? raw(`~/${quote(path.slice(2))}`) : raw(quote(path));
+}
+
+function installKeyInstruction(settings: FleetSettingsDoc, node: DesiredNode): string {
   const user = settings.ssh.user;
   const address = node.addresses[0] ?? `${node.name}.local`;
   const key = settings.ssh.public_key;
-  const installKey = key === undefined
-    ? `On Bob, copy Bob's public key to it: ${sh`ssh-copy-id -i ${`${settings.ssh.key_path}.pub`} ${`${user}@${address}`}`.__shell} (asks for ${user}'s password once).`
+  return key === undefined
+    ? `On Bob, copy Bob's public key to it: ${sh`ssh-copy-id -i ${typedPath(`${settings.ssh.key_path}.pub`)} ${`${user}@${address}`}`.__shell} (asks for ${user}'s password once).`
     : `On the Mac, in Terminal as ${user}, install Bob's public key: ${sh`mkdir -p ~/.ssh && chmod 700 ~/.ssh && printf '%s\\n' ${key} >> ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys`.__shell}`;
+}
+
+export function sshBootstrapStep(settings: FleetSettingsDoc, node: DesiredNode, why: string): Manual {
+  const user = settings.ssh.user;
   return manual(node.name, 'ssh-bootstrap', null, why, [
     `At the Mac ${node.display_name}: finish macOS setup with the local admin account ${user} (no Apple ID needed) and join the Symphony LAN.`,
     `Turn on Remote Login: System Settings > General > Sharing > Remote Login (allow ${user}), or in Terminal: sudo systemsetup -setremotelogin on`,
-    installKey,
+    installKeyInstruction(settings, node),
     `So that set-hostname and Homebrew run unattended, allow ${user} passwordless sudo: ${sh`echo ${`${user} ALL=(ALL) NOPASSWD: ALL`} | sudo tee ${`/etc/sudoers.d/symphony-${user}`}`.__shell}`,
     `On Bob, pin its host key: ${sh`fleet trust ${node.name}`.__shell}, then commit fleet/known_hosts.`,
     `Set status: active in fleet/nodes/${node.name}.yaml (pull request), then run ${sh`fleet apply --node ${node.name}`.__shell}.`,
   ]);
 }
 
+/** Reached and the host key is pinned, but Bob's key was refused: only the key is missing. */
 export function authFailedStep(settings: FleetSettingsDoc, node: DesiredNode, why: string): Manual {
-  const step = sshBootstrapStep(settings, node, why);
-  // The Mac is set up already; only the key is missing. Keep the key instructions.
-  return { ...step, instructions: step.instructions.filter((_, i) => i === 2 || i === 4).concat(`Then run ${sh`fleet plan --node ${node.name}`.__shell} again.`) };
+  return manual(node.name, 'ssh-bootstrap', null, why, [
+    `${node.name} answers SSH but does not accept Bob's key for ${settings.ssh.user} (${why}).`,
+    installKeyInstruction(settings, node),
+    `Then run ${sh`fleet plan --node ${node.name}`.__shell} again.`,
+  ]);
 }
 
 export function hostKeyStep(node: DesiredNode, observed: ObservedNode): Manual {

@@ -23,6 +23,14 @@ const RANK: Record<StepKind, number> = {
   'reload-openclaw': 16,
 };
 
+/** Manual steps that unblock others come first; the HARPA setup, which nothing waits for, comes last. */
+function rankOf(step: Step): number {
+  if (step.kind !== 'manual') return RANK[step.kind];
+  if (step.reason === 'harpa-setup') return 99;
+  if (step.reason === 'disk-space') return RANK['pull-model'];
+  return RANK.manual;
+}
+
 export function orderSteps(steps: readonly Step[]): Step[] {
   const ids = new Set<string>();
   for (const s of steps) {
@@ -41,7 +49,7 @@ export function orderSteps(steps: readonly Step[]): Step[] {
       const c = pending[i];
       if (c === undefined || !c.s.after.every((a) => done.has(a))) continue;
       const b = best === -1 ? undefined : pending[best];
-      if (b === undefined || RANK[c.s.kind] < RANK[b.s.kind] || (RANK[c.s.kind] === RANK[b.s.kind] && c.index < b.index)) best = i;
+      if (b === undefined || rankOf(c.s) < rankOf(b.s) || (rankOf(c.s) === rankOf(b.s) && c.index < b.index)) best = i;
     }
     if (best === -1) throw new Error(`orderSteps: dependency cycle among ${pending.map((p) => p.s.id).join(', ')}`);
     const [picked] = pending.splice(best, 1);

@@ -77,7 +77,9 @@ export function planNode(desired: Desired, node: DesiredNode, observation: Obser
 
   if (reach.status === 'host-key-changed' || reach.status === 'host-key-unknown') {
     const step = hostKeyStep(node, obs);
-    return nodePlan(node.name, node.status === 'retired' ? 'retired' : 'refused', `refused: ${step.why}; nothing is run on it`, [], [step]);
+    // A retired Mac with a new key was most likely wiped for its next life: nothing to ask of anyone.
+    if (node.status === 'retired') return nodePlan(node.name, 'retired', `retired; ${step.why}: nothing is run on it`, [], []);
+    return nodePlan(node.name, 'refused', `refused: ${step.why}; nothing is run on it`, [], [step]);
   }
   if (reach.status !== 'ok') {
     const why = reachWhy(obs);

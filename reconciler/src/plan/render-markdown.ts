@@ -23,9 +23,11 @@ export function escapeMarkdown(text: string): string {
   return printable(text).replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')).replace(/([\\`*_[\]|#!~])/g, '\\$1');
 }
 
-/** An inline code span that survives backticks in the text. */
+/** An inline code span that survives backticks in the text; text with HTML characters is escaped plain text instead. */
 export function codeSpan(text: string): string {
   const t = printable(text);
+  // No raw `<` ever reaches the comment, not even inside a code span.
+  if (/[<>&]/.test(t)) return escapeMarkdown(text);
   const longest = Math.max(0, ...[...t.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   const pad = t.startsWith('`') || t.endsWith('`') || t === '' ? ' ' : '';

@@ -85,7 +85,9 @@ export function renderDriftLines(plan: Plan, options: TextOptions): string {
   const width = Math.max(4, ...nodes.map((n) => n.node.length));
   const statusWidth = Math.max(...STATUS_ORDER.map((s) => s.length));
   const lines = nodes.map((n) => {
-    const what = n.differences.length > 0 ? `${n.differences.length} difference${n.differences.length === 1 ? '' : 's'}: ${n.differences.map((d) => d.field).join(', ')}` : n.summary;
+    const fields = n.differences.map((d) => d.field);
+    const shown = fields.length > 5 ? `${fields.slice(0, 4).join(', ')} and ${fields.length - 4} more` : fields.join(', ');
+    const what = fields.length > 0 ? `${fields.length} difference${fields.length === 1 ? '' : 's'}: ${shown}` : n.summary;
     return `${n.node.padEnd(width)}  ${paint(STATUS_COLOR[n.status], n.status.padEnd(statusWidth))}  ${printable(what)}`;
   });
   return `${lines.join('\n')}\n`;

@@ -273,7 +273,7 @@ export const fleetSettingsSchema = {
         apple_gpu_threshold_gb: { type: 'number', minimum: 0, description: 'RAM at and below which the small fraction applies (36).' },
         intel_os_reserve_gb: { type: 'number', minimum: 0, description: 'RAM kept for macOS on CPU-only (Intel) nodes.' },
         disk_margin_gb: { type: 'number', minimum: 0, description: 'Disk (decimal GB) kept for macOS, apps and free space after all assigned models are pulled.' },
-        llm_min_ram_gb: { type: 'number', minimum: 0, default: 16, description: 'Smallest RAM that may get a role running Ollama (the seed: 8 GB is insufficient, 16 GB minimum).' },
+        llm_min_ram_gb: { type: 'number', minimum: 0, description: 'Smallest RAM that may get a role running Ollama; 16 when absent (the seed: 8 GB is insufficient, 16 GB minimum).' },
       },
     },
     openclaw: {

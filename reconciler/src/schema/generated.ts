@@ -65,8 +65,8 @@ const registryNode = {
         openclaw: { type: 'boolean' },
       },
       if: { properties: { registry_api: { const: true } } },
-      then: { required: ['registry_api_port'] },
-      else: { not: { required: ['registry_api_port'] } },
+      then: { required: ['registry_api_port'], properties: { registry_api_port: true } },
+      else: { not: { required: ['registry_api_port'], properties: { registry_api_port: true } } },
     },
     models_loaded: { ...modelList, description: 'Desired models observed present on the node.' },
     status: { enum: ['active', 'planned', 'retired'] },
@@ -75,7 +75,7 @@ const registryNode = {
     retired_date: date,
   },
   if: { properties: { status: { const: 'retired' } } },
-  then: { required: ['retired_date'] },
+  then: { required: ['retired_date'], properties: { retired_date: true } },
 } as const;
 
 export const nodesRegistrySchema = {

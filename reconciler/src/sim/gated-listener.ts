@@ -76,7 +76,13 @@ export function createGatedListener(options: { host: string; port?: number; onCo
     },
     setHang(on) {
       hang = on;
-      if (!on) {
+      if (on) {
+        // a hung machine stops answering on open connections too
+        for (const socket of sockets) {
+          socket.pause();
+          held.add(socket);
+        }
+      } else {
         // a hung peer's connections would time out on their own; free them now
         for (const socket of held) socket.destroy();
         held.clear();

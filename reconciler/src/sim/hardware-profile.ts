@@ -30,7 +30,7 @@ export function readHardwareCatalog(path: string): Record<string, Hardware> {
   return hardware as Record<string, Hardware>;
 }
 
-function modelNameOf(model: string): string {
+export function modelNameOf(model: string): string {
   const m = model.toLowerCase();
   if (m.includes('mini')) return 'Mac mini';
   if (m.includes('studio')) return 'Mac Studio';

@@ -30,19 +30,17 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
 }
 
 /**
- * Quote a value from a fleet file for a message: JSON quoting shows control
- * characters and newlines as escapes, and very long values are cut.
+ * Show a value from a fleet file in a message: text in JSON quotes (control
+ * characters and newlines appear as escapes), anything else as YAML read it
+ * (null, 1.5, true), and very long values cut.
  */
 export function quoteValue(value: unknown, max = 60): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
   let text: string;
-  if (typeof value === 'string') text = value;
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
   }
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return JSON.stringify(cut);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -32,7 +32,11 @@ function loadableCount(fit: FitResult): number {
   return k;
 }
 
-export function describeMisfit(fit: FitResult, input: FitInput, catalog: ModelCatalog, hardwareCatalog: Readonly<Record<string, Hardware>>, memory: MemorySettings): string {
+/**
+ * The model-fit message: the numbers, then the fixes that would work.
+ * `ownModels`: the node's own models (a base model of its role cannot be swapped on the node).
+ */
+export function describeMisfit(fit: FitResult, input: FitInput, ownModels: readonly string[], catalog: ModelCatalog, hardwareCatalog: Readonly<Record<string, Hardware>>, memory: MemorySettings): string {
   const largest = fit.worst_case[0];
   const context = largest ? largest.context : fit.runtime.context;
   const need = fit.loaded_at_once > 1
@@ -40,7 +44,7 @@ export function describeMisfit(fit: FitResult, input: FitInput, catalog: ModelCa
     : `${largest?.model ?? 'The model'} needs ~${formatGb(fit.worst_case_gb)} GB (weights ${formatGb(largest?.weights_gb ?? 0)} + KV cache ${formatGb(largest?.kv_gb ?? 0)} at ${context} context + runtime ${formatGb(largest?.overhead_gb ?? 0)})`;
   const gives = `${fit.node} (${fit.hardware_model}, ${fit.ram_gb} GB) gives models ~${formatGb(fit.usable_gb)} GB (${fit.usable_explanation})`;
   const fixes: string[] = [];
-  const smaller = suggestSmallerModel(input, catalog, memory);
+  const smaller = largest && ownModels.includes(largest.model) ? suggestSmallerModel(input, catalog, memory) : null;
   if (smaller && largest) fixes.push(`use ${smaller.model} (~${formatGb(smaller.need_gb)} GB) instead of ${largest.model}`);
   const k = loadableCount(fit);
   if (k >= 1 && k < fit.loaded_at_once) fixes.push(`set OLLAMA_MAX_LOADED_MODELS to ${k} in ollama_env`);
@@ -92,7 +96,7 @@ export function checkCapacity(ctx: RuleContext): void {
     const input: FitInput = { name: node.name, hardware_id: node.hardware, hardware: hw, models: resolved.models, ollama_env: resolved.ollama_env };
     const fit = fitNode(input, models, memory);
     if (!fit.fits) {
-      ctx.error(nodeRef(node), misfitPath(node, fit), 'model-fit', describeMisfit(fit, input, models, hardware, memory));
+      ctx.error(nodeRef(node), misfitPath(node, fit), 'model-fit', describeMisfit(fit, input, (node.models ?? []).map(normalizeModelRef), models, hardware, memory));
     }
     checkDisk(ctx, node, resolved, hw, memory);
   }

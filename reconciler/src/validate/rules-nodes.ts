@@ -17,11 +17,18 @@ function listOf(names: Iterable<string>, max = 8): string {
   return all.length > max ? `${all.slice(0, max).join(', ')}, …` : all.join(', ');
 }
 
-/** A free seed name to suggest: not used by a node and not retired recently. */
+const suggestions = new WeakMap<RuleContext, string | null>();
+
+/** A free seed name to suggest: not used by a node and not retired recently. Computed once per run. */
 export function suggestName(ctx: RuleContext): string | undefined {
-  const taken = new Set(ctx.fleet.nodes.map((n) => n.name));
-  for (const r of ctx.fleet.retired) taken.add(r.name);
-  return SEED_NAMES.find((n) => !taken.has(n));
+  let name = suggestions.get(ctx);
+  if (name === undefined) {
+    const taken = new Set(ctx.fleet.nodes.map((n) => n.name));
+    for (const r of ctx.fleet.retired) taken.add(r.name);
+    name = SEED_NAMES.find((n) => !taken.has(n)) ?? null;
+    suggestions.set(ctx, name);
+  }
+  return name ?? undefined;
 }
 
 function checkReferences(ctx: RuleContext, node: NodeDoc): void {
@@ -95,6 +102,7 @@ function checkRoleFitsHardware(ctx: RuleContext, node: NodeDoc): void {
   const hw = ctx.fleet.hardware?.[node.hardware];
   if (!role || !hw || !role.services.ollama || node.status === 'retired') return;
   const ref = nodeRef(node);
+  // The seed's minimum when fleet.yaml does not say.
   const minRam = ctx.fleet.settings?.memory.llm_min_ram_gb ?? 16;
   if (hw.ram_gb < minRam) {
     ctx.error(ref, ['role'], 'llm-min-ram', `${node.name} (${hw.model}, ${hw.ram_gb} GB) is too small for role ${node.role}, which runs Ollama: LLM roles need at least ${minRam} GB (8 GB is insufficient for any LLM work). Use browser_node, or a Mac with ${minRam} GB or more.`);

@@ -43,7 +43,7 @@ function checkWorkers(ctx: RuleContext): void {
   for (const node of ctx.fleet.nodes) {
     const role = ctx.fleet.roles[node.role];
     if (!role) continue;
-    for (const w of workerIdsOf(node.name, role, settings.network.bob_node)) {
+    for (const w of workerIdsOf(node.name, role)) {
       if (node.status === 'retired') {
         retiredWorkers.set(w.worker_id, node.name);
         continue;

@@ -16,15 +16,15 @@ export function workerIdBase(node: string): string {
 }
 
 /**
- * `<node>_local` for Bob's own Ollama (reached on loopback), `<node>_ollama`
- * for every other node running Ollama, `<node>_harpa` when the role gives
- * HARPA task types.
+ * `<node>_local` for the Ollama of the node that runs OpenClaw, Bob (OpenClaw
+ * reaches it on loopback), `<node>_ollama` for every other node running
+ * Ollama, `<node>_harpa` when the role gives HARPA task types.
  */
-export function workerIdsOf(node: string, role: Pick<RoleDoc, 'services' | 'openclaw'>, bobNode: string): WorkerRef[] {
+export function workerIdsOf(node: string, role: Pick<RoleDoc, 'services' | 'openclaw'>, bobNode?: string): WorkerRef[] {
   const base = workerIdBase(node);
   const out: WorkerRef[] = [];
   if (role.services.ollama) {
-    const kind: WorkerKind = node === bobNode ? 'local' : 'ollama';
+    const kind: WorkerKind = role.services.openclaw || node === bobNode ? 'local' : 'ollama';
     out.push({ worker_id: `${base}_${kind}`, node, kind });
   }
   if (role.services.harpa && (role.openclaw.harpa_task_types?.length ?? 0) > 0) {

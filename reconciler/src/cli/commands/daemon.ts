@@ -1,4 +1,163 @@
-// Placeholder: replaced by the implementation of `fleet daemon`.
+// `fleet daemon`: the GitOps loop on Bob; `fleet daemon install|uninstall`
+// manage its launchd agent; `fleet status` asks a running daemon, or plans
+// directly when none answers.
+import { execFileSync } from 'node:child_process';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import { FleetError } from '../../errors.ts';
+import { DEFAULT_PORT } from '../../daemon/http.ts';
+import { execCommand, installDaemonAgent, uninstallDaemonAgent } from '../../daemon/launchd.ts';
+import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemon/logger.ts';
+import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
+import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
 
-export function register(_program: Command): void {}
+interface DaemonFlags {
+  repo: string;
+  branch: string;
+  workdir: string;
+  targets?: string;
+  watch?: string;
+  host: string;
+  port: string;
+  logLevel: string;
+  pollInterval?: string;
+  driftCron?: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FleetError('invalid-input', `--port ${JSON.stringify(value)} is not a port number (0-65535)`);
+  return port;
+}
+
+function parseLevel(value: string): LogLevel {
+  if (!isLogLevel(value)) throw new FleetError('invalid-input', `--log-level ${JSON.stringify(value)}: use one of ${LOG_LEVELS.join(', ')}`);
+  return value;
+}
+
+async function runDaemon(flags: DaemonFlags): Promise<void> {
+  const log = createLogger({ level: parseLevel(flags.logLevel), pretty: 'auto' });
+  const pollSeconds = flags.pollInterval !== undefined ? Number(flags.pollInterval) : undefined;
+  if (pollSeconds !== undefined && !(pollSeconds > 0)) throw new FleetError('invalid-input', `--poll-interval ${JSON.stringify(flags.pollInterval)} must be a positive number of seconds`);
+  const daemon = await startDaemon({
+    repo: flags.repo,
+    branch: flags.branch,
+    workdir: resolve(flags.workdir),
+    ...(flags.targets ? { targetsFile: resolve(flags.targets) } : {}),
+    ...(flags.watch ? { watchDir: resolve(flags.watch) } : {}),
+    http: { host: flags.host, port: parsePort(flags.port) },
+    log,
+    ...(pollSeconds !== undefined ? { pollIntervalMs: pollSeconds * 1000 } : {}),
+    ...(flags.driftCron ? { driftCron: flags.driftCron } : {}),
+  });
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'signal received');
+      daemon.stop().then(done, (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exitCode = 1;
+        done();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      daemon.reload().catch((err: unknown) => log.error({ err }, 'reload failed'));
+    });
+  });
+}
+
+function launcherPath(): string {
+  return fileURLToPath(new URL('../../../bin/fleet.mjs', import.meta.url));
+}
+
+function uid(): number {
+  return process.getuid?.() ?? Number(execFileSync('id', ['-u'], { encoding: 'utf8' }).trim());
+}
+
+function renderStatus(status: DaemonStatus): string {
+  const lines = [
+    `revision ${status.revision ?? '(none valid yet)'}${status.head && status.head !== status.revision ? ` (branch head ${status.head})` : ''}`,
+  ];
+  if (status.invalid) {
+    lines.push(`INVALID head ${status.invalid.revision}: ${status.invalid.problems.length} error(s), first: ${status.invalid.problems[0]?.file ?? ''}:${status.invalid.problems[0]?.line ?? ''} ${status.invalid.problems[0]?.message ?? ''}`);
+  }
+  if (status.last) lines.push(`last reconcile: ${status.last.result} at ${status.last.finished_at ?? status.last.started_at} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
+  for (const n of status.nodes) lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  const daemon = program
+    .command('daemon')
+    .description('run the GitOps loop on Bob: pull, validate, observe, plan, apply, generate, commit; serve the registry API and metrics')
+    .option('--repo <url|path>', 'the fleet repository (origin)')
+    .option('--branch <name>', 'branch to follow', 'main')
+    .option('--workdir <dir>', 'clone, revision slots, heartbeats and lock', `${homedir()}/.symphony/fleetd`)
+    .option('--targets <file>', 'connection overrides (a simulated fleet\'s targets.json)')
+    .option('--watch <dir>', 'dev mode: also reconcile when files under DIR change')
+    .option('--host <address>', 'bind address of the HTTP server', '0.0.0.0')
+    .option('--port <port>', 'port of the registry API, webhook, status and metrics', String(DEFAULT_PORT))
+    .addOption(new Option('--log-level <level>', 'log level').default('info'))
+    .option('--poll-interval <seconds>', 'override reconcile.poll_interval_s')
+    .option('--drift-cron <expr>', 'override reconcile.drift_cron')
+    .action(async (flags: Partial<DaemonFlags>) => {
+      if (!flags.repo) throw new FleetError('invalid-input', 'fleet daemon needs --repo URL|PATH (the fleet repository to follow)');
+      await runDaemon(flags as DaemonFlags);
+    });
+
+  daemon
+    .command('install')
+    .description('write and load the launchd agent com.symphony.fleetd on Bob (logs in ~/.symphony/logs/)')
+    .requiredOption('--repo <url|path>', 'the fleet repository (origin)')
+    .option('--branch <name>', 'branch to follow', 'main')
+    .option('--workdir <dir>', 'daemon working directory')
+    .option('--log-level <level>', 'log level', 'info')
+    .action(async (flags: { repo: string; branch: string; workdir?: string; logLevel: string }) => {
+      const result = await installDaemonAgent({
+        home: homedir(),
+        nodePath: process.execPath,
+        launcherPath: launcherPath(),
+        repo: flags.repo,
+        branch: flags.branch,
+        ...(flags.workdir ? { workdir: resolve(flags.workdir) } : {}),
+        logLevel: parseLevel(flags.logLevel),
+        uid: uid(),
+      }, execCommand);
+      process.stdout.write(`installed ${result.plist}\nlogs: ${result.logs.stdout}, ${result.logs.stderr}\n`);
+      for (const c of result.commands) process.stdout.write(`  ran: ${c.join(' ')}\n`);
+    });
+
+  daemon
+    .command('uninstall')
+    .description('unload and remove the launchd agent')
+    .action(async () => {
+      const result = await uninstallDaemonAgent({ home: homedir(), uid: uid() }, execCommand);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+
+  program
+    .command('status')
+    .description('the fleet at a glance from a running daemon\'s /api/status (exit 2 when a node is not in sync)')
+    .option('--url <url>', 'the daemon', `http://127.0.0.1:${DEFAULT_PORT}`)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (flags: { url: string; format: 'text' | 'json' }) => {
+      const guard = createGuard({ loopbackOnly: loopbackOnly() });
+      let status: DaemonStatus;
+      try {
+        const res = await guardedFetch(guard)(new URL('/api/status', flags.url).toString(), { signal: AbortSignal.timeout(3000) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        status = (await res.json()) as DaemonStatus;
+      } catch (err) {
+        throw new FleetError('unreachable', `no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}). Start one with \`fleet daemon\`, or see the fleet directly with \`fleet drift\`.`);
+      }
+      process.stdout.write(flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
+      process.exitCode = status.nodes.every((n) => n.status === 'in-sync' || n.status === 'retired' || n.status === 'away') && !status.invalid ? 0 : 2;
+    });
+}

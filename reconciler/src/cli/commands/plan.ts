@@ -1,4 +1,97 @@
-// Placeholder: replaced by the implementation of `fleet plan`.
+// `fleet plan`: what apply would do, per node, in text, markdown (a pull
+// request comment) or JSON. `fleet drift`: the fleet at a glance, one line per
+// node, then what drifted. Exit codes like `terraform plan -detailed-exitcode`:
+// 0 nothing to do, 2 changes pending, 1 error.
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import { plan, planExitCode } from '../../plan/plan.ts';
+import { renderJson } from '../../plan/render-json.ts';
+import { renderMarkdown } from '../../plan/render-markdown.ts';
+import { renderDriftLines, renderText } from '../../plan/render-text.ts';
+import { printable } from '../../plan/summarize-plan.ts';
+import type { Plan } from '../../plan/steps.ts';
+import { DEFAULT_GENERATED_DIR, gatherPlanInputs, generatedChanges, type PlanInputFlags } from '../plan-inputs.ts';
 
-export function register(_program: Command): void {}
+/** Hidden marker the pull-request workflow finds its comment by. */
+export const PLAN_COMMENT_MARKER = '<!-- symphony-fleet-plan -->';
+
+type Format = 'text' | 'markdown' | 'json';
+
+interface PlanFlags extends PlanInputFlags {
+  format: Format;
+  prune?: boolean;
+  out: string;
+  color?: boolean;
+}
+
+function useColor(flags: { color?: boolean }): boolean {
+  if (flags.color !== undefined) return flags.color;
+  return process.stdout.isTTY && process.env.NO_COLOR === undefined;
+}
+
+async function buildPlan(flags: PlanFlags): Promise<{ plan: Plan; source: string }> {
+  const inputs = await gatherPlanInputs(flags);
+  // Generated files describe the whole fleet: only a whole-fleet plan can say they change.
+  const changed = flags.node === undefined ? await generatedChanges(inputs.desired, inputs.observed, flags.out, inputs.today) : [];
+  const p = plan(inputs.desired, inputs.observed, {
+    prune: flags.prune ?? inputs.desired.settings.reconcile.prune,
+    registryUrl: inputs.registryUrl,
+    nodes: inputs.nodes,
+    today: inputs.today,
+    generated: { changed },
+  });
+  return { plan: p, source: inputs.source };
+}
+
+function render(p: Plan, format: Format, source: string, color: boolean): string {
+  switch (format) {
+    case 'json': return renderJson(p);
+    case 'markdown': return renderMarkdown(p, { header: PLAN_COMMENT_MARKER, source });
+    case 'text': return `${renderText(p, { color })}(${source})\n`;
+  }
+}
+
+/** `fleet drift` details: each drifted fact of each node, under the one-line overview. */
+function renderDriftDetails(p: Plan): string {
+  const out: string[] = [];
+  for (const n of p.nodes) {
+    if (n.differences.length === 0) continue;
+    out.push('', `${n.node}:`);
+    for (const d of n.differences) out.push(`  ${d.field}: ${printable(d.observed ?? 'absent')} (want ${printable(d.desired ?? 'absent')})`);
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--node <name...>', 'only these nodes')
+    .option('--targets <file>', 'reach nodes as this targets.json says (the simulated fleet) instead of their fleet addresses')
+    .option('--offline', 'plan against the observed snapshot instead of the fleet (a node not in it is planned as if fresh)')
+    .option('--snapshot <file>', 'the observed snapshot to read (--offline) or write (default generated/observed.json)')
+    .option('--prune', 'also remove models and software no longer desired (default: reconcile.prune in fleet.yaml)')
+    .option('--out <dir>', 'where the generated files live, to tell whether they would change', DEFAULT_GENERATED_DIR)
+    .option('--color', 'colour the text output (default: on a terminal)')
+    .option('--no-color', 'never colour the text output');
+}
+
+export function register(program: Command): void {
+  addCommonOptions(program
+    .command('plan')
+    .description('show what fleet apply would do on every node (exit 0 no changes, 2 changes pending, 1 error)'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+    .action(async (flags: PlanFlags) => {
+      const { plan: p, source } = await buildPlan(flags);
+      process.stdout.write(render(p, flags.format, source, useColor(flags)));
+      process.exitCode = planExitCode(p);
+    });
+
+  addCommonOptions(program
+    .command('drift')
+    .description('the fleet at a glance: one line per node, then what drifted (exit codes as fleet plan)'))
+    .action(async (flags: Omit<PlanFlags, 'format'>) => {
+      const { plan: p, source } = await buildPlan({ ...flags, format: 'text' });
+      process.stdout.write(`${renderDriftLines(p, { color: useColor(flags) })}${renderDriftDetails(p)}(${source})\n`);
+      process.exitCode = planExitCode(p);
+    });
+}

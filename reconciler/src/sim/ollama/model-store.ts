@@ -106,12 +106,17 @@ export class ModelStore {
     return parts.sort((a, b) => a.N - b.N);
   }
 
-  /** Records download progress: part files and a -partial file whose apparent size is the bytes received. */
-  writeProgress(digest: string, parts: readonly DownloadPart[]): void {
+  /** Sets the -partial file's apparent size to the bytes received, so disk accounting follows the download. */
+  growPartial(digest: string, received: number): void {
     mkdirSync(this.blobsDir(), { recursive: true });
     const partial = this.partialPath(digest);
     if (!existsSync(partial)) closeSync(openSync(partial, 'w'));
-    truncateSync(partial, parts.reduce((n, p) => n + p.Completed, 0));
+    truncateSync(partial, received);
+  }
+
+  /** Records download progress in the part files (`sha256-<hex>-partial-<N>`). */
+  writeParts(digest: string, parts: readonly DownloadPart[]): void {
+    const partial = this.partialPath(digest);
     // json.Encoder's form: fixed key order and a trailing newline.
     for (const p of parts) writeFileSync(`${partial}-${p.N}`, `${JSON.stringify({ N: p.N, Offset: p.Offset, Size: p.Size, Completed: p.Completed })}\n`);
   }

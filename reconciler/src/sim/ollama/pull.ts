@@ -85,11 +85,13 @@ class BlobDownload {
     };
   }
 
+  /** The -partial file grows every tick (disk accounting); part files are rewritten now and then, as Ollama does. */
   private persist(force: boolean): void {
+    this.store.growPartial(this.layer.digest, this.completed);
     const t = Date.now();
     if (!force && t - this.lastPersist < PERSIST_EVERY_MS) return;
     this.lastPersist = t;
-    this.store.writeProgress(this.layer.digest, this.parts);
+    this.store.writeParts(this.layer.digest, this.parts);
   }
 
   /** Spreads `bytes` over the unfinished parts, as parallel range requests would. */

@@ -28,10 +28,14 @@ sim_ctl() {
 
 # The kernel host name as `hostname` prints it: HostName when set, else
 # LocalHostName.local (configd derives it).
+# (read, not cat: no fork on the hot path of a probe)
 sim_hostname() {
-  if [ -s "$SIM_STATE/names/HostName" ]; then cat "$SIM_STATE/names/HostName"
-  else printf '%s.local\n' "$(cat "$SIM_STATE/names/LocalHostName" 2>/dev/null)"
-  fi
+  _h=
+  [ -s "$SIM_STATE/names/HostName" ] && IFS= read -r _h < "$SIM_STATE/names/HostName"
+  if [ -n "$_h" ]; then printf '%s\n' "$_h"; return; fi
+  _h=
+  [ -r "$SIM_STATE/names/LocalHostName" ] && IFS= read -r _h < "$SIM_STATE/names/LocalHostName"
+  printf '%s.local\n' "$_h"
 }
 
 # Disk accounting shared by df and (in Node) the Ollama store: the data

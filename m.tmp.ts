@@ -1,0 +1,12 @@
+const t0 = (process.cpuUsage().user/1000);
+const { compileAllSchemas } = await import('./reconciler/src/load/check-schema.ts');
+const t1 = (process.cpuUsage().user/1000);
+compileAllSchemas();
+const t2 = (process.cpuUsage().user/1000);
+const { loadFleet } = await import('./reconciler/src/load/load-fleet.ts');
+const t3 = (process.cpuUsage().user/1000);
+const r = await loadFleet('fleet', { today: '2026-11-24' });
+const t4 = (process.cpuUsage().user/1000);
+const r2 = await loadFleet('fleet', { today: '2026-11-24' });
+const t5 = (process.cpuUsage().user/1000);
+console.log({ importCheck: t1 - t0, compile: t2 - t1, importLoad: t3 - t2, load1: t4 - t3, load2: t5 - t4, n: r.problems.length + r2.problems.length });

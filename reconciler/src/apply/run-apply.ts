@@ -1,0 +1,311 @@
+// `fleet apply` as a function: load and validate fleet/, take the fleet lock,
+// observe, plan, show the plan, confirm, execute, observe again, generate the
+// files for Bob and install them, report what converged. The CLI and the
+// benchmark call it; every adapter comes in through the options.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { Ollama } from 'ollama';
+import { FleetError } from '../errors.ts';
+import { loadFleet } from '../load/load-fleet.ts';
+import type { Desired } from '../load/desired.ts';
+import { createGuard, guardedFetch, loopbackOnly, type ConnectionGuard } from '../net/guard.ts';
+import { createConnectionPool, ollamaUrlFor, type ConnectionPool } from '../observe/connections.ts';
+import { observeFleet } from '../observe/observe-fleet.ts';
+import { readTargets } from '../observe/read-targets.ts';
+import { plan as planFleet } from '../plan/plan.ts';
+import { renderText } from '../plan/render-text.ts';
+import { printable } from '../plan/summarize-plan.ts';
+import type { Plan, Step } from '../plan/steps.ts';
+import type { ObservedNode } from '../schema/observed.ts';
+import type { Targets } from '../schema/targets.ts';
+import { generate, type GeneratedFiles } from '../generate/generate.ts';
+import { formatGenerated, readGenerated, writeGenerated } from '../generate/write-generated.ts';
+import { withLock } from '../daemon/lock.ts';
+import { countErrors } from '../validate/problem.ts';
+import { renderProblems } from '../cli/problem-output.ts';
+import { createBobAdapter, expandHome } from './bob-local.ts';
+import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, StepResult } from './context.ts';
+import { applyPlan } from './executor.ts';
+import { createProgress, type ProgressRenderer } from './progress.ts';
+
+export interface RunApplyOptions {
+  fleetDir: string;
+  nodes?: string[];
+  targetsFile?: string;
+  yes: boolean;
+  /** --prune; the fleet setting reconcile.prune also turns it on. */
+  prune: boolean;
+  dryRun: boolean;
+  /** Where generated/*.json go (default `generated`). */
+  generatedDir: string;
+  /** Bob's home for settings.bob paths; default: the real home, or `<targets dir>/bob` for a simulated fleet. */
+  bobHome?: string;
+  /** The fleet lock file; default `<bob home>/.symphony/fleet.lock`. */
+  lockPath?: string;
+  today: string;
+  /** stdout is a terminal: colours, progress bars, and a confirmation prompt. */
+  tty: boolean;
+  write: (text: string) => void;
+  /** Asks a person; only called on a TTY without --yes. */
+  confirm: (question: string) => Promise<boolean>;
+  signal?: AbortSignal;
+  logger?: ApplyLogger;
+  clock?: Clock;
+  /** Test hooks. */
+  createOllama?: (host: string, guard: ConnectionGuard) => OllamaLike;
+  backoffBaseMs?: number;
+  /** Called after the first observation (benchmarks time the phases). */
+  onPhase?: (phase: ApplyPhase, atMs: number) => void | Promise<void>;
+}
+
+export type ApplyPhase = 'loaded' | 'observed' | 'planned' | 'applied' | 'reobserved' | 'generated';
+
+export interface RunApplyResult {
+  exitCode: 0 | 1 | 2;
+  plan: Plan;
+  applied?: ApplyResult;
+  /** The plan after applying: what is still not converged. */
+  after?: Plan;
+  observed: ObservedNode[];
+  generated?: GeneratedFiles;
+}
+
+const silentLogger: ApplyLogger = { info() {}, warn() {}, error() {} };
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException('aborted', 'AbortError'));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new DOMException('aborted', 'AbortError'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }),
+};
+
+function defaultOllama(host: string, guard: ConnectionGuard): OllamaLike {
+  return new Ollama({ host, fetch: guardedFetch(guard) });
+}
+
+async function loadDesired(dir: string, today: string, write: (t: string) => void): Promise<Desired> {
+  const result = await loadFleet(dir, { today });
+  const errors = countErrors(result.problems);
+  if (!result.desired || errors > 0) {
+    write(renderProblems(result.problems.filter((p) => p.severity === 'error'), 'text', { errors, warnings: 0, ok: false, strict: false, dir, nodes: result.partial?.nodes.length ?? null }));
+    throw new FleetError('invalid-fleet', `${dir} is invalid (${errors} error${errors === 1 ? '' : 's'} above): nothing was changed on any node. Fix the files and run again.`);
+  }
+  return result.desired;
+}
+
+/** A node is converged when the plan after applying has nothing left for it. */
+function nodeConverged(p: Plan, node: string): boolean {
+  const np = p.nodes.find((n) => n.node === node);
+  return np !== undefined && np.steps.length === 0 && (np.status === 'in-sync' || np.status === 'retired');
+}
+
+function hasWork(p: Plan): boolean {
+  return p.nodes.some((n) => n.steps.some((s) => s.kind !== 'manual'));
+}
+
+/** Which installed files on Bob differ from the generated ones (by generated file name). */
+async function changedOnBob(desired: Desired, home: string, files: GeneratedFiles): Promise<string[]> {
+  const out: string[] = [];
+  const pairs: [string, string, string][] = [
+    ['nodes_registry.json', desired.settings.bob.registry_path, formatGenerated(files.nodes_registry)],
+    ['openclaw_workers.json', desired.settings.bob.workers_path, formatGenerated(files.openclaw_workers)],
+  ];
+  for (const [name, path, text] of pairs) {
+    const current = await readFile(expandHome(path, home), 'utf8').catch(() => undefined);
+    if (current !== text) out.push(name);
+  }
+  return out;
+}
+
+function fleetSteps(changed: readonly string[]): Step[] {
+  if (changed.length === 0) return [];
+  const steps: Step[] = [{ kind: 'write-generated', id: 'fleet/write-generated', node: null, files: [...changed], why: `generated output differs from what is on Bob: ${changed.join(', ')}`, after: [] }];
+  if (changed.includes('openclaw_workers.json')) {
+    steps.push({ kind: 'reload-openclaw', id: 'fleet/reload-openclaw', node: null, why: 'openclaw_workers.json changed; OpenClaw rereads it on SIGHUP', after: ['fleet/write-generated'] });
+  }
+  return steps;
+}
+
+function describeNodeResult(r: NodeApplyResult, after: Plan): string[] {
+  const converged = nodeConverged(after, r.node);
+  const np = after.nodes.find((n) => n.node === r.node);
+  const head = converged ? `  ${r.node}: converged` : `  ${r.node}: NOT converged (${printable(r.message ?? np?.summary ?? r.status)})`;
+  const lines = [head];
+  for (const s of r.steps) {
+    if (s.status === 'failed') lines.push(`      failed ${s.id}: ${printable(s.message)}`);
+    if (s.status === 'manual') {
+      lines.push(`      needs a person (${s.reason}) ${s.id}:`);
+      for (const i of s.instructions) lines.push(`        ${printable(i)}`);
+    }
+  }
+  if (!converged && np) {
+    for (const s of np.steps) if (s.kind === 'manual' && !r.steps.some((x) => x.id === s.id)) lines.push(`      needs a person (${s.reason}): ${printable(s.instructions[0] ?? s.why)}`);
+  }
+  return lines;
+}
+
+export async function runApply(options: RunApplyOptions): Promise<RunApplyResult> {
+  const clock = options.clock ?? systemClock;
+  const t0 = clock.now();
+  const phase = async (p: ApplyPhase): Promise<void> => {
+    await options.onPhase?.(p, clock.now() - t0);
+  };
+  const desired = await loadDesired(options.fleetDir, options.today, options.write);
+  await phase('loaded');
+  const targets: Targets | undefined = options.targetsFile ? await readTargets(options.targetsFile) : undefined;
+  const bobHome = options.bobHome ?? (options.targetsFile ? join(dirname(options.targetsFile), 'bob') : homedir());
+  const lockPath = options.lockPath ?? join(bobHome, '.symphony', 'fleet.lock');
+  const logger = options.logger ?? silentLogger;
+
+  return withLock(lockPath, async () => {
+    const guard = createGuard({ loopbackOnly: loopbackOnly() });
+    const pool = createConnectionPool(desired, { ...(targets ? { targets } : {}), guard });
+    try {
+      return await applyWithPool(options, { desired, targets, bobHome, guard, pool, clock, logger, phase });
+    } finally {
+      pool.close();
+    }
+  }, { wait: false, command: 'fleet apply', log: logger });
+}
+
+interface Session {
+  desired: Desired;
+  targets: Targets | undefined;
+  bobHome: string;
+  guard: ConnectionGuard;
+  pool: ConnectionPool;
+  clock: Clock;
+  logger: ApplyLogger;
+  phase: (p: ApplyPhase) => Promise<void>;
+}
+
+async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunApplyResult> {
+  const { desired, guard, pool } = s;
+  const settings = desired.settings;
+  const registryUrl = s.targets?.bob?.registry_url ?? `http://${settings.network.bob_address}:${settings.network.registry_api_port}`;
+  const prune = options.prune || settings.reconcile.prune;
+  const observeOpts = { guard, ...(options.nodes ? { nodes: options.nodes } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  const planOpts = { prune, registryUrl, today: options.today, ...(options.nodes ? { nodes: options.nodes } : {}) };
+  const previous = await readGenerated(options.generatedDir);
+
+  const observed = await observeFleet(desired, pool, observeOpts);
+  await s.phase('observed');
+  const before = generate(desired, observed, { lastUpdated: options.today, previous });
+  const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(desired, s.bobHome, before) } });
+  await s.phase('planned');
+  options.write(renderText(thePlan, { color: options.tty }));
+  if (options.dryRun) {
+    return { exitCode: thePlan.nodes.every((n) => n.steps.length === 0) && thePlan.fleet.length === 0 ? 0 : 2, plan: thePlan, observed };
+  }
+
+  const work = hasWork(thePlan);
+  if (work && !options.yes) {
+    if (!options.tty) {
+      throw new FleetError('invalid-input', 'refusing to change nodes without confirmation: stdin is not a terminal. Review the plan above and run again with --yes (or --dry-run to only plan).');
+    }
+    const steps = thePlan.nodes.reduce((n, np) => n + np.steps.filter((x) => x.kind !== 'manual').length, 0);
+    const nodes = thePlan.nodes.filter((np) => np.steps.some((x) => x.kind !== 'manual')).length;
+    if (!(await options.confirm(`Apply ${steps} step${steps === 1 ? '' : 's'} on ${nodes} node${nodes === 1 ? '' : 's'}? [y/N] `))) {
+      options.write('Nothing was changed.\n');
+      return { exitCode: 2, plan: thePlan, observed };
+    }
+  }
+
+  const progress: ProgressRenderer = createProgress({ write: options.write, tty: options.tty, columns: process.stdout.columns ?? 100 });
+  const observedMap = new Map(observed.map((o) => [o.node, o]));
+  const ollamaUrl = (node: string): string | undefined => {
+    const t = pool.target(node);
+    if (!t) return undefined;
+    const address = observedMap.get(node)?.reach.address;
+    return t.ollamaUrlFollowsSsh && address ? ollamaUrlFor(address, t.ollamaPort) : t.ollamaUrl;
+  };
+  const makeOllama = options.createOllama ?? defaultOllama;
+  const reconcile = settings.reconcile;
+  const applyOptions: ApplyOptions = {
+    concurrency: reconcile.concurrency,
+    stepTimeoutMs: (reconcile.step_timeout_s ?? 600) * 1000,
+    pullTimeoutMs: (reconcile.pull_timeout_s ?? 7200) * 1000,
+    retries: reconcile.retries ?? 2,
+    backoffMaxMs: Math.min((reconcile.backoff_max_s ?? 900) * 1000, 60_000),
+    diskMarginBytes: settings.memory.disk_margin_gb * 1e9,
+    ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  let latest: GeneratedFiles | undefined;
+  const ctx: ApplyContext = {
+    pool,
+    guard,
+    createOllama: (host) => makeOllama(host, guard),
+    observed: observedMap,
+    ollamaUrl,
+    clock: s.clock,
+    logger: s.logger,
+    progress,
+  };
+
+  let applied: ApplyResult | undefined;
+  let after = thePlan;
+  let observedAfter = observed;
+  try {
+    if (work) {
+      applied = await applyPlan({ nodes: thePlan.nodes, fleet: [] }, ctx, applyOptions);
+      await s.phase('applied');
+      if (!options.signal?.aborted) {
+        observedAfter = await observeFleet(desired, pool, observeOpts);
+        await s.phase('reobserved');
+      }
+    }
+    // The files on Bob tell the truth about what is there now, whatever converged.
+    latest = work ? generate(desired, observedAfter, { lastUpdated: options.today, previous }) : before;
+    await writeGenerated(options.generatedDir, latest);
+    const bobChanged = await changedOnBob(desired, s.bobHome, latest);
+    if (bobChanged.length > 0 && !options.signal?.aborted) {
+      const files = latest;
+      const bob = createBobAdapter({
+        paths: settings.bob,
+        home: s.bobHome,
+        contents: () => Promise.resolve({ nodes_registry: formatGenerated(files.nodes_registry), openclaw_workers: formatGenerated(files.openclaw_workers) }),
+      });
+      const fleet = await applyPlan({ nodes: [], fleet: fleetSteps(bobChanged) }, { ...ctx, bob }, applyOptions);
+      applied = applied ? { ...applied, fleet: fleet.fleet } : fleet;
+    }
+    await s.phase('generated');
+    after = work ? planFleet(desired, observedAfter, planOpts) : thePlan;
+  } finally {
+    progress.close();
+  }
+
+  const lines: string[] = [''];
+  const aborted = options.signal?.aborted ?? false;
+  const results = applied?.nodes ?? [];
+  const converged = after.nodes.filter((n) => nodeConverged(after, n.node)).map((n) => n.node);
+  const fleetFailed: StepResult[] = (applied?.fleet ?? []).filter((r) => r.status === 'failed');
+  lines.push(aborted ? 'fleet apply: interrupted; run it again to finish (every step is safe to repeat)' : 'fleet apply: result');
+  for (const np of after.nodes) {
+    const r = results.find((x) => x.node === np.node) ?? { node: np.node, status: 'converged' as const, steps: [] };
+    lines.push(...describeNodeResult(r, after));
+  }
+  for (const f of fleetFailed) lines.push(`  bob: failed ${f.id}: ${f.status === 'failed' ? printable(f.message) : ''}`);
+  lines.push(`generated files: ${options.generatedDir}/nodes_registry.json, ${options.generatedDir}/openclaw_workers.json`);
+  const all = converged.length === after.nodes.length && fleetFailed.length === 0 && !aborted;
+  lines.push(all ? `Converged: ${converged.length} node${converged.length === 1 ? '' : 's'} match fleet/.` : `Partly converged: ${converged.length} of ${after.nodes.length} node${after.nodes.length === 1 ? '' : 's'} match fleet/.`);
+  options.write(`${lines.join('\n')}\n`);
+  return {
+    exitCode: all ? 0 : 2,
+    plan: thePlan,
+    ...(applied ? { applied } : {}),
+    after,
+    observed: observedAfter,
+    ...(latest ? { generated: latest } : {}),
+  };
+}

@@ -1,0 +1,237 @@
+// startSimFleet: a fleet of simulated Macs in this process. Each node gets its
+// own loopback address (127.0.1.<i+1>, or 127.0.0.1 where only that exists),
+// ephemeral ports, a persistent host key and its own directories under
+// stateDir; targets.json tells the reconciler where everything is.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { FleetError } from '../errors.ts';
+import type { Hardware } from '../schema/fleet.ts';
+import type { Targets } from '../schema/targets.ts';
+import { startControlEndpoint, type ControlEndpoint } from './control-endpoint.ts';
+import type { FaultKind, FaultParams } from './faults.ts';
+import { readFleetSource, generatedNodeNames, type SimNodeInput } from './fleet-source.ts';
+import { canBind } from './gated-listener.ts';
+import { generateEd25519KeyPair } from './host-keys.ts';
+import { modelNameOf, readHardwareCatalog } from './hardware-profile.ts';
+import { fleetPathsOf, type FleetPaths } from './layout.ts';
+import type { PresetName } from './presets.ts';
+import { startSimNode, type SimNode } from './sim-node.ts';
+
+export const DEFAULT_HARDWARE_CATALOG = fileURLToPath(new URL('../../../fleet/catalog/hardware.yaml', import.meta.url));
+/** Hardware of made-up nodes (--nodes N): the seed's recommended worker. */
+export const DEFAULT_HARDWARE_ID = 'mac-mini-m4-24gb';
+/** Models a made-up provisioned node holds: Bob's today. */
+export const DEFAULT_MODELS: readonly string[] = ['llama3.2:3b', 'nomic-embed-text:latest'];
+
+export interface SimFleetOptions {
+  stateDir: string;
+  /** A fleet directory (fleet/): one node per nodes/*.yaml that is not retired. */
+  fromDir?: string;
+  /** Otherwise n made-up nodes node-01..; default 3. */
+  nodes?: number;
+  /** Or exactly these nodes. */
+  specs?: readonly SimNodeInput[];
+  preset?: PresetName;
+  /** SSH login name; default: fleet.yaml ssh.user, else "admin". */
+  user?: string;
+  /** Hardware of made-up nodes. */
+  hardwareId?: string;
+  hardwareCatalogPath?: string;
+  /** Bob's registry API as the nodes should reach it (their heartbeat's Bob address is redirected here). */
+  registryUrl?: string;
+  /** Serve the control endpoint for `fleet sim` (default true). */
+  controlEndpoint?: boolean;
+  /** Run crontab entries each minute (default true). */
+  cron?: boolean;
+  ollama?: { pullBytesPerSecond?: number; progressIntervalMs?: number };
+  log?: (line: string) => void;
+}
+
+export interface SimFleetControl {
+  setFault(node: string, kind: FaultKind, params?: FaultParams): Promise<void>;
+  clearFault(node: string, kind: FaultKind): Promise<void>;
+  faults(node: string): Partial<Record<FaultKind, FaultParams>>;
+}
+
+export interface SimFleet {
+  readonly stateDir: string;
+  readonly paths: FleetPaths;
+  readonly nodes: readonly SimNode[];
+  readonly targets: Targets;
+  readonly targetsPath: string;
+  /** The control endpoint's URL (undefined when disabled). */
+  readonly controlUrl: string | undefined;
+  readonly clientKeyPath: string;
+  node(name: string): SimNode;
+  readonly control: SimFleetControl;
+  /** Every command line exec'd on the node over SSH, in order. */
+  commandLog(node: string): readonly string[];
+  /** known_hosts text for the fleet (`[ip]:port ssh-ed25519 ...`), for stock ssh. */
+  knownHosts(): string;
+  stop(): Promise<void>;
+}
+
+/** Node i's address: 127.0.1.1, 127.0.1.2, ... 127.0.2.1 ... */
+export function nodeAddress(i: number): string {
+  return `127.0.${1 + Math.floor(i / 254)}.${(i % 254) + 1}`;
+}
+
+function ensureClientKey(paths: FleetPaths): string {
+  if (!existsSync(paths.clientKey)) {
+    const pair = generateEd25519KeyPair('fleet-sim-client');
+    writeFileSync(paths.clientKey, pair.private, { mode: 0o600 });
+    writeFileSync(paths.clientPublicKey, `${pair.public}\n`);
+  }
+  return readFileSync(paths.clientPublicKey, 'utf8').trim();
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
+  const stateDir = resolve(options.stateDir);
+  const paths = fleetPathsOf(stateDir);
+  mkdirSync(join(stateDir, 'nodes'), { recursive: true });
+  const log = options.log ?? (() => undefined);
+  const preset = options.preset ?? 'fresh';
+
+  const source = options.fromDir ? readFleetSource(options.fromDir) : undefined;
+  const catalog = source?.hardwareCatalog ?? readHardwareCatalog(options.hardwareCatalogPath ?? DEFAULT_HARDWARE_CATALOG);
+  const inputs: readonly SimNodeInput[] =
+    options.specs ?? source?.nodes ?? generatedNodeNames(options.nodes ?? 3).map((name) => ({ name, hardware: options.hardwareId ?? DEFAULT_HARDWARE_ID, ollama: true, models: DEFAULT_MODELS, formulae: ['ollama'], casks: ['google-chrome'] }));
+  if (inputs.length === 0) throw new FleetError('invalid-input', 'a simulated fleet needs at least one node');
+  const user = options.user ?? source?.user ?? 'admin';
+  const clientPublicKey = ensureClientKey(paths);
+
+  const registry = options.registryUrl ? new URL(options.registryUrl) : undefined;
+  const bobAddress = source?.bobAddress ?? '192.168.1.10';
+  const bobPort = source?.registryPort ?? 8765;
+  const hostMap: Record<string, string> = registry ? { [`${bobAddress}:${bobPort}`]: registry.host } : {};
+  const distinctIps = await canBind(nodeAddress(0));
+
+  const nodes: SimNode[] = [];
+  const byName = new Map<string, SimNode>();
+  let control: ControlEndpoint | undefined;
+  let cronTimer: NodeJS.Timeout | undefined;
+  const stopAll = async (): Promise<void> => {
+    if (cronTimer) clearTimeout(cronTimer);
+    await control?.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+  };
+
+  try {
+    // a few at a time: key generation and seeding are CPU and disk work on a small machine
+    const batch = 10;
+    for (let start = 0; start < inputs.length; start += batch) {
+      const started = await Promise.all(
+        inputs.slice(start, start + batch).map(async (input, j) => {
+          const i = start + j;
+          const hardware: Hardware | undefined = typeof input.hardware === 'string' ? catalog[input.hardware] : input.hardware;
+          if (!hardware) throw new FleetError('invalid-input', `node ${input.name}: unknown hardware id "${String(input.hardware)}"`);
+          const ip = distinctIps ? nodeAddress(i) : '127.0.0.1';
+          const nodePreset = input.preset ?? preset;
+          return startSimNode({
+            stateDir,
+            ip,
+            user,
+            hardware,
+            ...(typeof input.hardware === 'string' ? { hardwareId: input.hardware } : {}),
+            clientPublicKey,
+            hostMap,
+            models: input.models ?? [],
+            preset: {
+              name: input.name,
+              displayName: input.displayName ?? input.name.charAt(0).toUpperCase() + input.name.slice(1),
+              preset: nodePreset,
+              arch: hardware.architecture,
+              modelName: modelNameOf(hardware.model),
+              index: i,
+              ownerFirstName: 'John',
+              sudo: input.sudo ?? 'passwordless',
+              role: input.role ?? 'llm_worker',
+              ollama: input.ollama ?? true,
+              formulae: input.formulae ?? [],
+              casks: input.casks ?? [],
+              registryUrl: `http://${bobAddress}:${bobPort}`,
+              nodeIp: ip,
+              harpa: input.harpa ?? false,
+              docker: input.docker ?? false,
+            },
+            ...(options.ollama ? { ollama: options.ollama } : {}),
+            log,
+          });
+        }),
+      );
+      for (const n of started) {
+        nodes.push(n);
+        byName.set(n.name, n);
+      }
+    }
+    if (options.controlEndpoint !== false) control = await startControlEndpoint(byName);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  if (options.cron !== false) {
+    const tick = (): void => {
+      const at = new Date();
+      for (const n of nodes) n.runCron(n.now());
+      cronTimer = setTimeout(tick, 60_000 - (at.getSeconds() * 1000 + at.getMilliseconds()) + 50);
+      cronTimer.unref();
+    };
+    const at = new Date();
+    cronTimer = setTimeout(tick, 60_000 - (at.getSeconds() * 1000 + at.getMilliseconds()) + 50);
+    cronTimer.unref();
+  }
+
+  const targets: Targets = {
+    ...(control ? { control_url: control.url } : {}),
+    ...(options.registryUrl ? { bob: { registry_url: options.registryUrl } } : {}),
+    nodes: Object.fromEntries(
+      nodes.map((n) => [
+        n.name,
+        {
+          addresses: [n.ip],
+          ssh_port: n.sshPort(),
+          user,
+          key_path: paths.clientKey,
+          host_key: n.hostKey(),
+          ollama_url: `http://${n.ip}:${n.ollamaPort()}`,
+          ollama_port: 11434,
+        },
+      ]),
+    ),
+  };
+  writeFileSync(join(stateDir, 'known_hosts'), nodes.map((n) => `[${n.ip}]:${n.sshPort()} ${n.hostKey()}\n`).join(''));
+  writeJsonAtomic(paths.targets, targets);
+  if (control) writeJsonAtomic(paths.control, { url: control.url, pid: process.pid });
+
+  const nodeOf = (name: string): SimNode => {
+    const n = byName.get(name);
+    if (!n) throw new FleetError('not-found', `no simulated node "${name}"; nodes: ${[...byName.keys()].join(', ')}`);
+    return n;
+  };
+
+  return {
+    stateDir,
+    paths,
+    nodes,
+    targets,
+    targetsPath: paths.targets,
+    controlUrl: control?.url,
+    clientKeyPath: paths.clientKey,
+    node: nodeOf,
+    control: {
+      setFault: (node, kind, params) => nodeOf(node).setFault(kind, params),
+      clearFault: (node, kind) => nodeOf(node).clearFault(kind),
+      faults: (node) => nodeOf(node).faults(),
+    },
+    commandLog: (node) => nodeOf(node).commandLog(),
+    knownHosts: () => nodes.map((n) => `[${n.ip}]:${n.sshPort()} ${n.hostKey()}\n`).join(''),
+    stop: stopAll,
+  };
+}

@@ -1,0 +1,23 @@
+// ed25519 key pairs in OpenSSH format for node host keys and the fleet client.
+import ssh2 from 'ssh2';
+
+/**
+ * ssh2's generateKeyPairSync('ed25519') now and then (about 1 in 200) emits a
+ * private key its own parser rejects as malformed; generate until it parses.
+ */
+export function generateEd25519KeyPair(comment?: string): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? {} : { comment });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+  throw new Error('could not generate a parseable ed25519 key');
+}
+
+/** `ssh-ed25519 AAAA...` (known_hosts key part) of an OpenSSH private or public key. */
+export function publicKeyLineOf(key: string): string {
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw parsed;
+  const one = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!one) throw new Error('no key found');
+  return `${one.type} ${one.getPublicSSH().toString('base64')}`;
+}

@@ -1,0 +1,162 @@
+// The real-OpenSSH tier: one Debian/OpenBSD `sshd` per simulated node on
+// 127.0.0.1, with the node's own host key, the fleet's client key, and a
+// ForceCommand that gives every session the same HOME, PATH (stand-ins first)
+// and FLEET_ROOT as the ssh2 tier. It proves the reconciler's SSH client
+// against the real server; faults of the network kind (down, hang, slow,
+// host-key-rotated) apply to the ssh2 tier only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { FleetError } from '../errors.ts';
+import { quote } from '../shell/quote.ts';
+import { NODE_PATH } from './layout.ts';
+import type { SimNode } from './sim-node.ts';
+
+export const SSHD_PATH = '/usr/sbin/sshd';
+
+/** Why the tier cannot run here, or undefined when it can. */
+export function opensshUnavailableReason(): string | undefined {
+  if (!existsSync(SSHD_PATH)) return `${SSHD_PATH} is not installed (Debian: apt-get install openssh-server)`;
+  return undefined;
+}
+
+export interface OpenSshNode {
+  name: string;
+  host: string;
+  port: number;
+  /** The account sshd authenticates (the user running the simulator). */
+  user: string;
+  hostKey: string;
+  pid: number;
+}
+
+export interface OpenSshTier {
+  readonly nodes: readonly OpenSshNode[];
+  /** known_hosts lines for every node (`[127.0.0.1]:port ssh-ed25519 ...`). */
+  knownHosts(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(host: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => resolve());
+  });
+  const address = s.address();
+  const port = address && typeof address === 'object' ? address.port : 0;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function renderLoginScript(node: SimNode): string {
+  const p = node.paths;
+  return `#!/bin/sh
+# ForceCommand of ${node.name}'s sshd: the environment of the ssh2 tier (see sim-node.ts).
+export HOME=${quote(p.home)} USER=${quote(node.user)} LOGNAME=${quote(node.user)} SHELL=/bin/zsh
+export PATH=${quote(NODE_PATH)} FLEET_ROOT=${quote(p.root)} SIM_STATE=${quote(p.state)}
+unset MAIL OLDPWD
+cd "$HOME" || exit 1
+if [ -n "\${SSH_ORIGINAL_COMMAND-}" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; fi
+exec /bin/sh
+`;
+}
+
+function renderConfig(node: SimNode, host: string, port: number, user: string, dir: string): string {
+  return [
+    `ListenAddress ${host}:${port}`,
+    `HostKey ${node.paths.hostKey}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `ForceCommand ${join(dir, 'login.sh')}`,
+    `AllowUsers ${user}`,
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    'UsePAM no',
+    'StrictModes no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    'AcceptEnv LANG LC_*',
+    'LogLevel ERROR',
+    '',
+  ].join('\n');
+}
+
+async function startSshd(configPath: string, host: string, port: number): Promise<ChildProcess> {
+  const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // LogLevel ERROR keeps sshd quiet, so readiness is a successful connect
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new FleetError('internal', `sshd exited (${child.exitCode}): ${stderr.trim()}`);
+    const ready = await new Promise<boolean>((resolve) => {
+      const c = connect({ host, port }, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (ready) return child;
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new FleetError('internal', `sshd did not listen on ${host}:${port} within 10 s: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startOpenSshTier(nodes: readonly SimNode[], clientPublicKey: string): Promise<OpenSshTier> {
+  const reason = opensshUnavailableReason();
+  if (reason) throw new FleetError('not-found', reason);
+  const user = userInfo().username;
+  // sshd running as root insists on its privilege-separation directory
+  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
+  const host = '127.0.0.1';
+  const started: { node: OpenSshNode; child: ChildProcess }[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      started.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  try {
+    for (const node of nodes) {
+      const dir = join(node.paths.state, 'openssh');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'authorized_keys'), `${clientPublicKey}\n`, { mode: 0o600 });
+      writeFileSync(join(dir, 'login.sh'), renderLoginScript(node), { mode: 0o755 });
+      let child: ChildProcess | undefined;
+      let port = 0;
+      for (let attempt = 0; attempt < 3 && !child; attempt++) {
+        port = await freePort(host);
+        writeFileSync(join(dir, 'sshd_config'), renderConfig(node, host, port, user, dir));
+        try {
+          child = await startSshd(join(dir, 'sshd_config'), host, port);
+        } catch (err) {
+          if (attempt === 2) throw err;
+        }
+      }
+      if (!child?.pid) throw new FleetError('internal', `could not start sshd for ${node.name}`);
+      started.push({ node: { name: node.name, host, port, user, hostKey: node.hostKey(), pid: child.pid }, child });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes: started.map((s) => s.node),
+    knownHosts: () => started.map(({ node }) => `[${node.host}]:${node.port} ${node.hostKey}\n`).join(''),
+    stop,
+  };
+}

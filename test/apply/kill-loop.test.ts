@@ -1,0 +1,160 @@
+// Kill `fleet apply` (SIGKILL, a separate process) at random points, again and
+// again: the next apply always converges, and no managed file on a node or on
+// Bob is ever half written (each is absent, the old one, or the whole new one).
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Ollama } from 'ollama';
+import { parse as parsePlist } from 'plist';
+import { MANAGED_PATHS, HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/plan/desired-files.ts';
+import { MANAGED_FILES } from '../../reconciler/src/schema/observed.ts';
+import { validateGenerated } from '../../reconciler/src/generate/validate-generated.ts';
+import { applyOnce, desiredModels, listModels, spawnApply, startTestFleet, type TestFleet } from './sim-helpers.ts';
+
+const ROUNDS = Number(process.env.APPLY_KILL_ROUNDS ?? 20);
+const NODES = ['bob', 'virtuoso'];
+let f: TestFleet;
+
+beforeAll(async () => {
+  f = await startTestFleet('bob-and-one-worker', { prefix: 'apply-kill-', rename: { maestro: 'virtuoso', stagehand: 'virtuoso' } });
+}, 120_000);
+
+afterAll(async () => {
+  await f?.stop();
+  await rm(f?.root ?? '/nonexistent', { recursive: true, force: true });
+});
+
+type Snapshot = Record<string, Record<string, string | null>>;
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function managedFiles(): Promise<Snapshot> {
+  const out: Snapshot = {};
+  for (const node of NODES) {
+    const home = f.sim.node(node).paths.home;
+    out[node] = {};
+    for (const id of MANAGED_FILES) out[node][id] = await readText(join(home, MANAGED_PATHS[id]));
+  }
+  return out;
+}
+
+/** Files that must parse whenever they exist (checked after every kill, before any reference is known). */
+function checkParses(s: Snapshot): void {
+  for (const [node, files] of Object.entries(s)) {
+    const plist = files.launchd_plist;
+    if (plist != null) expect(() => parsePlist(plist), `${node} plist`).not.toThrow();
+    const reg = files.self_registration;
+    if (reg != null) expect(JSON.parse(reg), `${node} self_registration`).toMatchObject({ node_id: node });
+    const env = files.ollama_env;
+    if (env != null) expect(env, `${node} ollama.env`).toMatch(/^(OLLAMA_[A-Z_]+=\S+\n)+$/);
+    const hb = files.heartbeat_script;
+    if (hb != null) expect(hb.endsWith('\n') && hb.startsWith('#!/bin/bash'), `${node} heartbeat.sh`).toBe(true);
+  }
+}
+
+async function checkBobFiles(): Promise<void> {
+  for (const path of [join(f.generatedDir, 'nodes_registry.json'), join(f.bobHome, '.symphony/registry/nodes_registry.json'), join(f.generatedDir, 'openclaw_workers.json'), join(f.bobHome, '.symphony/openclaw_workers.json')]) {
+    const text = await readText(path);
+    if (text !== null) expect(() => JSON.parse(text) as unknown, path).not.toThrow();
+  }
+  const reg = await readText(join(f.generatedDir, 'nodes_registry.json'));
+  const workers = await readText(join(f.generatedDir, 'openclaw_workers.json'));
+  if (reg !== null && workers !== null) expect(validateGenerated({ nodes_registry: JSON.parse(reg), openclaw_workers: JSON.parse(workers) })).toEqual([]);
+}
+
+async function checkCrontab(node: string): Promise<void> {
+  const lines = (await f.sim.node(node).exec('crontab -l')).stdout.split('\n').filter((l) => l !== '');
+  const ours = lines.filter((l) => l.includes('heartbeat.sh'));
+  expect(ours.length, `${node} heartbeat lines`).toBeLessThanOrEqual(1);
+  if (ours.length === 1) expect(lines.slice(-2), `${node} crontab tail`).toEqual([HEARTBEAT_MARKER, HEARTBEAT_CRON_LINE]);
+}
+
+async function tempLeftovers(): Promise<string[]> {
+  const found: string[] = [];
+  for (const node of NODES) {
+    const home = f.sim.node(node).paths.home;
+    for (const dir of ['.ollama', '.symphony', '.symphony/registry', 'Library/LaunchAgents']) {
+      const entries = await readdir(join(home, dir)).catch(() => [] as string[]);
+      found.push(...entries.filter((e) => e.includes('.tmp.')).map((e) => `${node}:${dir}/${e}`));
+    }
+  }
+  return found;
+}
+
+/** Undo some of a converged node, at random, so the next apply has work to be killed in. */
+async function damage(round: number): Promise<void> {
+  const v = f.sim.node('virtuoso');
+  const pick = round % 4;
+  if (pick === 0 || pick === 3) await v.exec('rm -f ~/.ollama/ollama.env ~/Library/LaunchAgents/com.symphony.ollama.plist ~/.symphony/registry/self_registration.json');
+  if (pick === 1 || pick === 3) await new Ollama({ host: f.sim.targets.nodes.virtuoso?.ollama_url ?? '' }).delete({ model: 'llama3.2:3b' });
+  if (pick === 2 || pick === 3) await v.exec('printf "%s\\n" "MAILTO=\\"\\"" | crontab -; rm -f ~/.symphony/heartbeat.sh');
+  await f.sim.node('bob').exec('rm -f ~/.symphony/harpa_setup_instructions.txt');
+}
+
+const STEP_LINE = /^(ok|FAILED|MANUAL|skipped|retry|pulling) /gm;
+
+async function killSomewhere(round: number): Promise<string> {
+  const run = spawnApply(f);
+  const byLines = round % 2 === 1;
+  const target = byLines ? 1 + Math.floor(Math.random() * 14) : 300 + Math.floor(Math.random() * 5000);
+  const started = Date.now();
+  let how = '';
+  while (run.child.exitCode === null && run.child.signalCode === null) {
+    const seen = run.output().match(STEP_LINE)?.length ?? 0;
+    if (byLines ? seen >= target : Date.now() - started >= target) {
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
+      how = byLines ? `after ${seen} step lines` : `after ${Date.now() - started} ms`;
+      run.child.kill('SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const code = await run.exit;
+  return how === '' ? `finished first (exit ${String(code)})` : how;
+}
+
+it(`converges after being killed at ${ROUNDS} random points, never leaving a half-written file`, async () => {
+  let reference: Snapshot | undefined;
+  const pending: Snapshot[] = [];
+  const log: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round > 0) await damage(round);
+    log.push(`round ${round}: killed ${await killSomewhere(round)}`);
+    const afterKill = await managedFiles();
+    checkParses(afterKill);
+    await checkBobFiles();
+    for (const node of NODES) await checkCrontab(node);
+    if (reference) {
+      for (const node of NODES) {
+        for (const id of MANAGED_FILES) {
+          const seen = afterKill[node]?.[id];
+          if (seen != null) expect(seen, `${node} ${id} after round ${round}`).toBe(reference[node]?.[id]);
+        }
+      }
+    } else {
+      pending.push(afterKill);
+    }
+
+    const next = await applyOnce(f);
+    expect(next.exitCode, `${log.join('\n')}\n${next.output}`).toBe(0);
+    expect(await tempLeftovers()).toEqual([]);
+    if (!reference) {
+      reference = await managedFiles();
+      // What earlier kills left must be exactly the files as converged (or absent).
+      for (const s of pending) {
+        for (const node of NODES) for (const id of MANAGED_FILES) if (s[node]?.[id] != null) expect(s[node]?.[id]).toBe(reference[node]?.[id]);
+      }
+    }
+  }
+  const want = desiredModels(f.desired);
+  for (const node of NODES) expect(await listModels(f, node)).toEqual([...(want[node] ?? [])].sort());
+  // The kills must have landed in the middle of things, not only before or after.
+  expect(log.filter((l) => l.includes('killed after')).length).toBeGreaterThanOrEqual(Math.min(ROUNDS, 15));
+  console.log(log.join('\n'));
+}, 30 * 60_000);
