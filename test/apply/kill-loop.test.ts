@@ -99,17 +99,23 @@ async function damage(round: number): Promise<void> {
 
 const STEP_LINE = /^(ok|FAILED|MANUAL|skipped|retry|pulling) /gm;
 
+/** Kills the apply after a random number of step lines, a random time after its plan, or a random time after its start. */
 async function killSomewhere(round: number): Promise<string> {
   const run = spawnApply(f);
-  const byLines = round % 2 === 1;
-  const target = byLines ? 1 + Math.floor(Math.random() * 14) : 300 + Math.floor(Math.random() * 5000);
+  const mode = round % 5 === 4 ? 'start' : round % 2 === 1 ? 'lines' : 'plan';
+  const lines = 1 + Math.floor(Math.random() * 14);
+  const delay = Math.floor(Math.random() * (mode === 'start' ? 2500 : 3000));
   const started = Date.now();
+  let planAt: number | undefined;
   let how = '';
   while (run.child.exitCode === null && run.child.signalCode === null) {
-    const seen = run.output().match(STEP_LINE)?.length ?? 0;
-    if (byLines ? seen >= target : Date.now() - started >= target) {
+    const out = run.output();
+    if (planAt === undefined && out.includes('fleet plan:')) planAt = Date.now();
+    const seen = out.match(STEP_LINE)?.length ?? 0;
+    const due = mode === 'lines' ? seen >= lines : mode === 'plan' ? planAt !== undefined && Date.now() - planAt >= delay : Date.now() - started >= delay;
+    if (due) {
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
-      how = byLines ? `after ${seen} step lines` : `after ${Date.now() - started} ms`;
+      how = `after ${seen} step lines, ${Date.now() - started} ms (${mode})`;
       run.child.kill('SIGKILL');
       break;
     }

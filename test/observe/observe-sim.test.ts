@@ -15,6 +15,8 @@ import { observeFleet } from '../../reconciler/src/observe/observe-fleet.ts';
 import { checkObserved } from '../../reconciler/src/observe/validate-observed.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
 import { startSimFleet } from '../../reconciler/src/sim/fleet.ts';
+import { opensshUnavailableReason, startOpenSshTier } from '../../reconciler/src/sim/openssh.ts';
+import type { Targets } from '../../reconciler/src/schema/targets.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { buildDesired, node, SETTINGS } from '../plan/build-desired.ts';
 
@@ -151,6 +153,37 @@ describe('observe the simulated fleet', () => {
       await sim.control.clearFault('maestro', 'down');
       await sim.control.clearFault('tempo', 'hang');
       await sim.control.clearFault('soloist', 'ollama-500');
+    }
+  });
+});
+
+describe('observe through real OpenSSH sshd (the sim\'s OpenSSH tier)', () => {
+  it.skipIf(opensshUnavailableReason() !== undefined)('the ssh2 client, host key pinning and the probe work against sshd', async () => {
+    const tier = await startOpenSshTier(sim.nodes.filter((n) => n.name === 'virtuoso'), readFileSync(`${sim.clientKeyPath}.pub`, 'utf8'));
+    try {
+      const sshd = tier.nodes[0]!;
+      const base = sim.targets.nodes.virtuoso!;
+      const targets: Targets = { nodes: { virtuoso: { ...base, addresses: [sshd.host], ssh_port: sshd.port, user: sshd.user, host_key: sshd.hostKey } } };
+      const pool = createConnectionPool(desired, { targets, guard });
+      try {
+        const [o] = (await observeAll(pool, ['virtuoso'])).observed;
+        expect(o?.reach.status).toBe('ok');
+        expect(o?.facts?.hostnames.host_name).toBe('virtuoso');
+        expect(o?.facts?.ollama.models.length).toBe(3);
+        expect(o?.facts?.warnings).toBeUndefined();
+      } finally {
+        pool.close();
+      }
+      const wrongKey: Targets = { nodes: { virtuoso: { ...targets.nodes.virtuoso!, host_key: sim.targets.nodes.maestro!.host_key! } } };
+      const refused = createConnectionPool(desired, { targets: wrongKey, guard });
+      try {
+        const [o] = (await observeAll(refused, ['virtuoso'])).observed;
+        expect(o?.reach.status).toBe('host-key-changed');
+      } finally {
+        refused.close();
+      }
+    } finally {
+      await tier.stop();
     }
   });
 });

@@ -12,21 +12,21 @@ import { startTestFleet } from './fleet-fixture.ts';
 // net.Socket.prototype.connect is what ssh2 and undici both end up calling
 const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
 const dialled: string[] = [];
-const originalConnect = net.Socket.prototype.connect;
+const originalConnect = Reflect.get(net.Socket.prototype, 'connect') as (this: Socket, ...args: unknown[]) => Socket;
 let sim: { fleet: SimFleet; cleanup: () => Promise<void> };
 
 beforeAll(async () => {
-  net.Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
+  Reflect.set(net.Socket.prototype, 'connect', function (this: Socket, ...args: unknown[]): Socket {
     const first = args[0];
     const opts = (Array.isArray(first) ? first[0] : first) as { host?: string; path?: string } | number | string | undefined;
     const host = typeof opts === 'object' && opts !== null ? (opts.host ?? opts.path ?? '') : typeof args[1] === 'string' ? args[1] : '';
     dialled.push(String(host));
-    return (originalConnect as (...a: unknown[]) => Socket).apply(this, args);
-  } as typeof net.Socket.prototype.connect;
+    return originalConnect.apply(this, args);
+  });
   sim = await startTestFleet({ nodes: 1, preset: 'provisioned' });
 });
 afterAll(async () => {
-  net.Socket.prototype.connect = originalConnect;
+  Reflect.set(net.Socket.prototype, 'connect', originalConnect);
   await sim.cleanup();
 });
 

@@ -73,7 +73,7 @@ describe.skipIf(unavailable !== undefined)('real sshd tier', () => {
         const result = await connected.session.exec(probe.script);
         connected.session.close();
         expect(result.code).toBe(0);
-        const parsed = factsFromProbe(splitProbeOutput(result.stdout, result.stderr, probe.nonce), null);
+        const parsed = factsFromProbe(splitProbeOutput(result.stdout, result.stderr, probe.nonce), null, probe.nonce);
         expect(parsed.complete).toBe(true);
         facts.push(parsed.facts);
       }

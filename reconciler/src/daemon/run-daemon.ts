@@ -127,7 +127,7 @@ function statusLines(plan: Plan, backoff: BackoffTracker): NodeStatusLine[] {
       summary: np.summary,
       differences: np.differences,
       pending_steps: np.steps.length,
-      backoff_until: b && b.until > Date.now() ? new Date(b.until).toISOString() : null,
+      backoff_until: b && b.nextAttemptAt > Date.now() ? new Date(b.nextAttemptAt).toISOString() : null,
     };
   });
 }
@@ -296,7 +296,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await writeSnapshot(snapshotFile, applied.observed, { merge: true });
       const files = applied.generated;
       if (files) {
-        const previous = await readGenerated(generatedDir).catch(() => ({}));
+        const previous = await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}));
         const snapshotText = await readFile(snapshotFile, 'utf8');
         const commit = await commitGenerated(
           git,

@@ -108,7 +108,7 @@ export function planNode(desired: Desired, node: DesiredNode, observation: Obser
   const built = planActive(ctx);
   const tofu = tofuStep(node, obs);
   if (tofu !== undefined) built.steps.unshift(tofu);
-  const steps = orderSteps(built.steps);
+  const steps = built.steps;
   const fresh = facts.brew.prefix === null && MANAGED_FILES.every((f) => facts.files[f] === null);
   const status: NodeStatus = steps.length > 0 || built.differences.length > 0 ? 'drifted' : 'in-sync';
   const manualCount = steps.filter((s) => s.kind === 'manual').length;

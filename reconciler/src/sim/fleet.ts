@@ -130,7 +130,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         inputs.slice(start, start + batch).map(async (input, j) => {
           const i = start + j;
           const hardware: Hardware | undefined = typeof input.hardware === 'string' ? catalog[input.hardware] : input.hardware;
-          if (!hardware) throw new FleetError('invalid-input', `node ${input.name}: unknown hardware id "${String(input.hardware)}"`);
+          if (!hardware) throw new FleetError('invalid-input', `node ${input.name}: unknown hardware id "${typeof input.hardware === 'string' ? input.hardware : input.hardware.model}"`);
           const ip = distinctIps ? nodeAddress(i) : '127.0.0.1';
           const nodePreset = input.preset ?? preset;
           return startSimNode({

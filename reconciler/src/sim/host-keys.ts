@@ -1,5 +1,6 @@
 // ed25519 key pairs in OpenSSH format for node host keys and the fleet client.
 import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 
 /**
  * ssh2's generateKeyPairSync('ed25519') now and then (about 1 in 200) emits a
@@ -17,7 +18,7 @@ export function generateEd25519KeyPair(comment?: string): { private: string; pub
 export function publicKeyLineOf(key: string): string {
   const parsed = ssh2.utils.parseKey(key);
   if (parsed instanceof Error) throw parsed;
-  const one = Array.isArray(parsed) ? parsed[0] : parsed;
+  const one: ParsedKey | undefined = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
   if (!one) throw new Error('no key found');
   return `${one.type} ${one.getPublicSSH().toString('base64')}`;
 }

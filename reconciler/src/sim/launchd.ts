@@ -147,7 +147,7 @@ export function createLaunchd(host: LaunchdHost): SimLaunchd {
     const program = doc.Program;
     if (typeof label !== 'string' || label === '') return { error: io };
     let args: string[];
-    if (Array.isArray(programArgs) && programArgs.every((a) => typeof a === 'string') && programArgs.length > 0) args = programArgs as string[];
+    if (Array.isArray(programArgs) && programArgs.every((a) => typeof a === 'string') && programArgs.length > 0) args = programArgs;
     else if (typeof program === 'string') args = [program];
     else return { error: io };
     const envDoc = doc.EnvironmentVariables;

@@ -19,7 +19,7 @@ function load(path: string, shown: string): { value?: PlistValue; error?: string
 function extract(value: PlistValue, keyPath: string): PlistValue | undefined {
   let cur: PlistValue | undefined = value;
   for (const part of keyPath.split('.')) {
-    if (Array.isArray(cur)) cur = (cur as PlistValue[])[Number(part)];
+    if (Array.isArray(cur)) cur = cur[Number(part)];
     else if (isDict(cur)) cur = cur[part];
     else return undefined;
     if (cur === undefined) return undefined;

@@ -218,8 +218,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   const internal = createGatedListener({ host: '127.0.0.1', onConnection: toHttp });
   const external = createGatedListener({ host: options.ip, onConnection: toHttp });
 
-  let sshFront: SshFront | undefined;
-  const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront?.handle(s) });
+  const sshFront: SshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
+  const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront.handle(s) });
 
   function commandEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
@@ -295,7 +295,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       SIM_OLLAMA_EXT_PORT: String(external.port()),
       SIM_OLLAMA_VERSION,
       SIM_OLLAMA_CLI: OLLAMA_CLI_PATH,
-      SIM_CTL: control?.path ?? join(paths.state, 'ctl.sock'),
+      SIM_CTL: control.path,
       SIM_BIN: STANDINS_DIR,
       SIM_LIB: STANDINS_LIB_DIR,
       SIM_HOMEBREW_DIR: HOMEBREW_DIR,
@@ -393,8 +393,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   await internal.close();
   await external.close();
 
-  let control: ControlChannel | undefined;
-  control = await startControlChannel(join(paths.state, 'ctl.sock'), {
+  const control: ControlChannel = await startControlChannel(join(paths.state, 'ctl.sock'), {
     launchctl: async (args, ctx) => {
       const r = launchd.launchctl(args, ctx);
       await applyListeners();
@@ -414,7 +413,6 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   }
   launchd.loadAtLogin();
   await applyListeners();
-  sshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
 
   const node: SimNode = {
     name,
@@ -439,7 +437,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       writeFileSync(join(paths.state, 'faults', kind), renderFaultFile(params));
       switch (kind) {
         case 'down':
-          sshFront?.closeAll();
+          sshFront.closeAll();
           break;
         case 'hang':
           ssh.setHang(true);
@@ -466,8 +464,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
           diskCache = undefined;
           break;
         case 'host-key-rotated':
-          sshFront?.setHostKey(ensureKey(paths.rotatedHostKey));
-          sshFront?.closeAll();
+          sshFront.setHostKey(ensureKey(paths.rotatedHostKey));
+          sshFront.closeAll();
           break;
         case 'sudo-password':
         case 'clock-skew':
@@ -495,8 +493,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
           ollama.clearFault(kind);
           break;
         case 'host-key-rotated':
-          sshFront?.setHostKey(hostKeyPem);
-          sshFront?.closeAll();
+          sshFront.setHostKey(hostKeyPem);
+          sshFront.closeAll();
           break;
         case 'disk-full':
           diskCache = undefined;
@@ -541,11 +539,11 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       for (const t of manualWatchers.values()) clearInterval(t);
       for (const child of running) killGroup(child, 'SIGKILL');
       launchd.stopAll();
-      sshFront?.closeAll();
+      sshFront.closeAll();
       await queue;
       await Promise.all([ssh.close(), internal.close(), external.close()]);
       http.closeAllConnections();
-      await control?.close();
+      await control.close();
       await ollama.close();
     },
   };

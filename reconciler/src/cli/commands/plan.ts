@@ -26,7 +26,7 @@ interface PlanFlags extends PlanInputFlags {
 
 function useColor(flags: { color?: boolean }): boolean {
   if (flags.color !== undefined) return flags.color;
-  return process.stdout.isTTY && process.env.NO_COLOR === undefined;
+  return process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 }
 
 async function buildPlan(flags: PlanFlags): Promise<{ plan: Plan; source: string }> {
