@@ -2,12 +2,13 @@
 // pull breaks half way (the next apply resumes it), sudo wants a password
 // (manual steps, the rest done), the disk is full (refused before pulling),
 // a host key changed (nothing run there). The other nodes always go on.
-import { rm } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ollama } from 'ollama';
 import type { OllamaLike, PullStream } from '../../reconciler/src/apply/context.ts';
 import { guardedFetch, type ConnectionGuard } from '../../reconciler/src/net/guard.ts';
-import { applyOnce, desiredModels, listModels, logSizes, newCommands, startTestFleet, type TestFleet } from './sim-helpers.ts';
+import { applyOnce, desiredModels, isStateChanging, listModels, logSizes, newCommands, spawnApply, startTestFleet, type TestFleet } from './sim-helpers.ts';
 
 /** The real client, recording each pull's first progress (a resumed pull starts above 0). */
 function recordingOllama(log: { node: string; model: string; firstCompleted: number | undefined }[]): (host: string, guard: ConnectionGuard) => OllamaLike {
@@ -188,4 +189,30 @@ describe('faults on a converged fleet', () => {
     expect((await f.sim.node('bob').exec('test -f ~/.symphony/heartbeat.sh')).code).toBe(0);
     expect((await f.sim.node('virtuoso').exec('test -f ~/.symphony/heartbeat.sh')).code).not.toBe(0);
   }, 300_000);
+});
+
+describe('refusals: nothing runs on any node', () => {
+  it('refuses an invalid fleet (a hostile model name) before connecting anywhere', async () => {
+    const bad = join(f.root, 'bad-fleet');
+    await cp(f.fleetDir, bad, { recursive: true });
+    await writeFile(join(bad, 'nodes/virtuoso.yaml'), 'name: virtuoso\nrole: full_worker\nhardware: mac-mini-m4-24gb\naddresses: [virtuoso.local]\nstatus: active\nmodels: ["llama3.1:8b$(touch /tmp/fleet-apply-PWNED)"]\n');
+    const before = logSizes(f);
+    await expect(applyOnce(f, { fleetDir: bad })).rejects.toMatchObject({ code: 'invalid-fleet' });
+    expect(logSizes(f)).toEqual(before);
+  });
+
+  it('refuses to change anything without --yes when stdin is not a terminal (exit 1), and --dry-run only plans', async () => {
+    await f.sim.node('bob').exec('rm -f ~/.symphony/heartbeat.sh');
+    const before = logSizes(f);
+    const refused = spawnApply(f, []);
+    expect(await refused.exit).toBe(1);
+    expect(refused.output()).toMatch(/refusing to change nodes without confirmation: stdin is not a terminal/);
+    const dry = spawnApply(f, ['--dry-run']);
+    expect(await dry.exit).toBe(2);
+    expect(dry.output()).toContain('write-file');
+    for (const node of Object.keys(before)) expect(newCommands(f, node, before[node] ?? 0).filter(isStateChanging)).toEqual([]);
+    const done = spawnApply(f, ['--yes', '--node', 'bob']);
+    expect(await done.exit).toBe(0);
+    expect((await f.sim.node('bob').exec('test -f ~/.symphony/heartbeat.sh')).code).toBe(0);
+  }, 120_000);
 });

@@ -164,3 +164,18 @@ it(`converges after being killed at ${ROUNDS} random points, never leaving a hal
   expect(log.filter((l) => l.includes('killed after')).length).toBeGreaterThanOrEqual(Math.min(ROUNDS, 15));
   console.log(log.join('\n'));
 }, 30 * 60_000);
+
+it('on SIGTERM finishes the running step, skips the rest, exits 2, and the next apply converges', async () => {
+  await damage(3);
+  const run = spawnApply(f);
+  while ((run.output().match(STEP_LINE)?.length ?? 0) < 2 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  run.child.kill('SIGTERM');
+  const code = await run.exit;
+  expect(run.output()).toMatch(/SIGTERM: finishing the running step/);
+  expect(run.output()).toMatch(/fleet apply: interrupted/);
+  expect(code).toBe(2);
+  // The lock was released on the way out: the next apply takes it without a stale-lock takeover.
+  const next = await applyOnce(f);
+  expect(next.exitCode).toBe(0);
+  expect(await tempLeftovers()).toEqual([]);
+}, 10 * 60_000);

@@ -170,8 +170,8 @@ export interface ChildApply {
 }
 
 /** `fleet apply` as a separate process (so it can be killed like a person's Ctrl-C or a crash). */
-export function spawnApply(f: TestFleet, args: string[] = []): ChildApply {
-  const child = spawn(NODE_BIN, [FLEET_CLI, 'apply', '--fleet', f.fleetDir, '--targets', f.sim.targetsPath, '--out', f.generatedDir, '--today', TODAY, '--yes', ...args], {
+export function spawnApply(f: TestFleet, args: string[] = ['--yes']): ChildApply {
+  const child = spawn(NODE_BIN, [FLEET_CLI, 'apply', '--fleet', f.fleetDir, '--targets', f.sim.targetsPath, '--out', f.generatedDir, '--today', TODAY, ...args], {
     cwd: f.root,
     env: { ...process.env, FLEET_LOOPBACK_ONLY: '1', HOME: join(f.root, 'home') },
     stdio: ['ignore', 'pipe', 'pipe'],

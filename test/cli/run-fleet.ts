@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export const repo = join(import.meta.dirname, '..', '..');
 const launcher = join(repo, 'reconciler', 'bin', 'fleet.mjs');
-const node24 = '/usr/bin/node'; // TEMP
+const node24 = join(repo, 'node_modules', '.bin', 'node');
 
 export interface RunResult {
   code: number | null;

@@ -1,5 +1,7 @@
 // `fleet validate` as a process: exit codes, the three formats, and the CI
 // gate: a node that does not fit its RAM becomes an annotation on its line.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFleetDir, runFleet } from './run-fleet.ts';
 
@@ -31,12 +33,15 @@ describe('fleet validate', () => {
     }
   });
 
-  it('escapes newlines and percent signs in GitHub annotations', async () => {
+  it('escapes what would break a GitHub annotation: %, comma and colon in a file name, newlines as \\n', async () => {
     const fleet = makeFleetDir('fleet', 'newline-in-notes');
     try {
+      writeFileSync(join(fleet.dir, 'fleet', 'nodes', '50%,a:b.txt'), 'x\n');
       const r = await runFleet(['validate', 'fleet', '--format', 'github'], { cwd: fleet.dir });
-      const line = r.stdout.split('\n').find((l) => l.includes('title=schema'));
-      expect(line).toContain('fine\\\\nrm -rf /');
+      expect(r.stdout).toContain('::error file=fleet/nodes/50%25%2Ca%3Ab.txt,line=1,col=1,title=unknown-file::');
+      const notes = r.stdout.split('\n').find((l) => l.includes('title=schema'));
+      expect(notes).toContain('notes is "fine\\nrm -rf /"');
+      // Every line is a workflow command or the summary: nothing the runner could misread.
       expect(r.stdout.split('\n').every((l) => l === '' || l.startsWith('::') || /: (in)?valid, /.test(l))).toBe(true);
     } finally {
       fleet.cleanup();

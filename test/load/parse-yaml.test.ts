@@ -18,7 +18,7 @@ const text = [
 
 describe('locate', () => {
   const parsed = parseYamlFile('fleet/nodes/virtuoso.yaml', text);
-  const locate = parsed.source?.locate ?? (() => ({ line: 0, col: 0 }));
+  const locate = (path: readonly (string | number)[], at?: 'key' | 'value'): { line: number; col: number } => parsed.source?.locate(path, at) ?? { line: 0, col: 0 };
 
   it.each([
     [['name'], 'value', 2, 7],

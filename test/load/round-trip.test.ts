@@ -28,6 +28,7 @@ const address = fc.oneof(
 const modelRef = fc.tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,15}$/), fc.option(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,8}$/), { nil: undefined }))
   .map(([n, t]) => (t === undefined ? n : `${n}:${t}`));
 const date = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+// eslint-disable-next-line no-control-regex -- notes may not hold control characters
 const oneLine = fc.string({ maxLength: 60 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s));
 
 const nodeDoc: fc.Arbitrary<NodeDoc> = fc.record({

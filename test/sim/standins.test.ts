@@ -285,6 +285,14 @@ describe('cron', () => {
     expect((await john.exec('crontab -r; crontab -l')).code).toBe(1);
   });
 
+  it('the fleet\'s cron runs the entries that are due, in the node\'s environment', async () => {
+    expect((await john.exec("printf '%s\\n' '* * * * * hostname > ~/cron.out' '0 0 1 1 * echo never > ~/never.out' | crontab -")).code).toBe(0);
+    john.runCron(new Date(2026, 5, 15, 12, 30));
+    await expect.poll(() => john.exec('cat ~/cron.out').then((r) => r.stdout), { timeout: 10_000 }).toBe('Johns-Mac-mini.local\n');
+    expect((await john.exec('test -e ~/never.out')).code).toBe(1);
+    await john.exec('crontab -r; rm -f ~/cron.out');
+  });
+
   it('a provisioned node has the heartbeat line, once', async () => {
     const r = await bob.exec('crontab -l');
     expect(parseCrontab(r.stdout, r.code)).toEqual(['* * * * * bash ~/.symphony/heartbeat.sh']);
@@ -335,6 +343,20 @@ describe('Homebrew', () => {
     const stopped = await john.exec(`${brew} services stop ollama && ${brew} services list --json`);
     expect(parseBrewServices(stopped.stdout.slice(stopped.stdout.indexOf('[')))).toEqual({ ollama: 'none' });
     expect(john.serving()).toBeUndefined();
+  });
+});
+
+describe('ollama serve by hand', () => {
+  it('serves the node\'s localhost only, and stops when the process ends', async () => {
+    const ollama = '"${FLEET_ROOT-}"/opt/homebrew/bin/ollama';
+    const install = 'NONINTERACTIVE=1 /bin/bash -c "$(curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)" && "${FLEET_ROOT-}"/opt/homebrew/bin/brew install ollama';
+    expect((await john.exec(`test -x ${ollama} || { ${install}; } >/dev/null`)).code).toBe(0);
+    expect((await john.exec(`${ollama} serve > ~/serve.log 2>&1 & echo $! > ~/serve.pid`)).code).toBe(0);
+    await expect.poll(() => john.exec('curl -s localhost:11434/api/version').then((r) => r.stdout), { timeout: 10_000 }).toBe('{"version":"0.12.6"}');
+    expect(john.serving()).toMatchObject({ loopback: true, external: false });
+    expect((await john.exec(`${ollama} serve`)).stderr).toMatch(/^Error: listen tcp 127\.0\.0\.1:11434: bind: address already in use/);
+    await john.exec('kill "$(cat ~/serve.pid)"');
+    await expect.poll(() => john.serving(), { timeout: 10_000 }).toBeUndefined();
   });
 });
 

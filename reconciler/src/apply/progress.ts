@@ -2,6 +2,7 @@
 // a live progress bar per node and model being pulled, redrawn in place. Piped
 // or in CI: the same step lines, and a plain line per pull every 10% or 5 s.
 import type { Step } from '../plan/steps.ts';
+import { printable } from '../plan/summarize-plan.ts';
 import type { ProgressSink, PullProgress, StepResult } from './context.ts';
 
 export interface ProgressOptions {
@@ -36,8 +37,12 @@ function percentOf(p: PullProgress): number {
 
 const MARK: Record<StepResult['status'], string> = { ok: 'ok', failed: 'FAILED', manual: 'MANUAL', skipped: 'skipped' };
 
-/** One line for a finished step, for people. */
+/** One line for a finished step, for people; text from nodes cannot break the terminal. */
 export function formatStepLine(step: Step, result: StepResult): string {
+  return printable(rawStepLine(step, result));
+}
+
+function rawStepLine(step: Step, result: StepResult): string {
   const where = step.node ?? 'bob';
   const base = `${MARK[result.status].padEnd(7)} ${where}  ${step.id}`;
   switch (result.status) {
@@ -113,7 +118,7 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
       printLine(formatStepLine(step, result));
     },
     stepRetrying(step, attempt, waitMs, error) {
-      printLine(`${'retry'.padEnd(7)} ${step.node ?? 'bob'}  ${step.id}  attempt ${attempt} failed, again in ${Math.round(waitMs / 100) / 10} s: ${error}`);
+      printLine(printable(`${'retry'.padEnd(7)} ${step.node ?? 'bob'}  ${step.id}  attempt ${attempt} failed, again in ${Math.round(waitMs / 100) / 10} s: ${error}`));
     },
     pullProgress(p) {
       const key = `${p.node}\u0000${p.model}`;

@@ -46,6 +46,8 @@ export interface RunApplyOptions {
   today: string;
   /** stdout is a terminal: colours, progress bars, and a confirmation prompt. */
   tty: boolean;
+  /** Terminal width for the progress bars. */
+  columns?: number;
   write: (text: string) => void;
   /** Asks a person; only called on a TTY without --yes. */
   confirm: (question: string) => Promise<boolean>;
@@ -69,6 +71,11 @@ export interface RunApplyResult {
   after?: Plan;
   observed: ObservedNode[];
   generated?: GeneratedFiles;
+}
+
+/** The fleet lock on Bob: `fleet apply` and the daemon never change nodes at the same time. */
+export function fleetLockPath(bobHome: string): string {
+  return join(bobHome, '.symphony', 'fleet.lock');
 }
 
 const silentLogger: ApplyLogger = { info() {}, warn() {}, error() {} };
@@ -164,7 +171,7 @@ export async function runApply(options: RunApplyOptions): Promise<RunApplyResult
   await phase('loaded');
   const targets: Targets | undefined = options.targetsFile ? await readTargets(options.targetsFile) : undefined;
   const bobHome = options.bobHome ?? (options.targetsFile ? join(dirname(options.targetsFile), 'bob') : homedir());
-  const lockPath = options.lockPath ?? join(bobHome, '.symphony', 'fleet.lock');
+  const lockPath = options.lockPath ?? fleetLockPath(bobHome);
   const logger = options.logger ?? silentLogger;
 
   return withLock(lockPath, async () => {
@@ -221,7 +228,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     }
   }
 
-  const progress: ProgressRenderer = createProgress({ write: options.write, tty: options.tty, columns: process.stdout.columns ?? 100 });
+  const progress: ProgressRenderer = createProgress({ write: options.write, tty: options.tty, columns: options.columns ?? 100 });
   const observedMap = new Map(observed.map((o) => [o.node, o]));
   const ollamaUrl = (node: string): string | undefined => {
     const t = pool.target(node);

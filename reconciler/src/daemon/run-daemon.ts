@@ -195,7 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     setInvalidRevision(metrics, null);
     setLastGoodRevision(metrics, lastGood.revision);
     backoff.reconfigure({ baseMs: 10_000, maxMs: backoffMax() });
-    scheduler?.reconfigure(schedulerSettings());
+    scheduler.reconfigure(schedulerSettings());
     log.info({ revision: lastGood.revision }, 'new revision validated');
   }
 
@@ -354,8 +354,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
   }
 
-  let scheduler: Scheduler | undefined;
-  scheduler = createScheduler({
+  const scheduler: Scheduler = createScheduler({
     reconcile,
     checkForCommits,
     ...schedulerSettings(),
@@ -374,7 +373,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       isKnownNode: (node) => desired?.nodes.some((n) => n.name === node) ?? false,
       metrics,
       getStatus: () => state,
-      webhook: { secret: webhookSecret, branch: options.branch, onPush: () => scheduler?.trigger('webhook') },
+      webhook: { secret: webhookSecret, branch: options.branch, onPush: () => scheduler.trigger('webhook') },
       onAddressChange: (node, from, to) => log.info({ node, from, to }, 'node address changed: the registry follows on the next reconcile'),
       log,
     });
@@ -392,23 +391,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     metrics,
     heartbeats,
     status: () => state,
-    trigger: (reason) => scheduler?.trigger(reason),
-    idle: () => scheduler?.idle() ?? Promise.resolve(),
+    trigger: (reason) => scheduler.trigger(reason),
+    idle: () => scheduler.idle(),
     async reload() {
       if (lastGood) {
         const loaded = await loadRevision(lastGood);
         if (loaded.desired) desired = loaded.desired;
       }
-      scheduler?.reconfigure(schedulerSettings());
+      scheduler.reconfigure(schedulerSettings());
       log.info(schedulerSettings(), 'settings reloaded');
     },
     async stop() {
       log.info({}, 'daemon stopping');
-      const stopped = await scheduler?.stop({ graceMs: 0, timeoutMs: 30_000 });
+      const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
       await http.close(1000);
       await heartbeats.flush();
-      log.info({ finished: stopped?.finished ?? true }, 'daemon stopped');
+      log.info({ finished: stopped.finished }, 'daemon stopped');
     },
   };
 }

@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import standaloneCode from 'ajv/dist/standalone/index.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type Ajv2020Module from 'ajv/dist/2020.js';
+import type StandaloneModule from 'ajv/dist/standalone/index.js';
 import { ADDRESS, BREW_NAME, DATE, HW_ID, IPV4, MODEL_REF, NODE_NAME, ONE_LINE, ROLE_NAME, WORKER_ID } from '../schema/common.ts';
 import { fleetSettingsSchema, hardwareCatalogSchema, modelCatalogSchema, nodeSchema, retiredSchema, roleSchema } from '../schema/fleet.ts';
 import { closestWord } from '../validate/closest-word.ts';
@@ -61,13 +61,15 @@ export function createValidators(cacheDir: string | null = DEFAULT_CACHE_DIR): V
       // A damaged cache file: compile instead.
     }
   }
+  // ajv itself is loaded only when there is something to compile.
+  const { Ajv2020 } = requireHere('ajv/dist/2020.js') as typeof Ajv2020Module;
   const ajv = new Ajv2020({ ...OPTIONS, code: { source: true } });
   const compiled = {} as Validators;
   for (const kind of KINDS) compiled[kind] = ajv.compile(SCHEMAS[kind]);
   if (file !== null) {
     try {
-      // CommonJS default export: the function is module.exports and its own .default.
-      const code = standaloneCode.default(ajv, Object.fromEntries(KINDS.map((k) => [k, SCHEMAS[k].$id])));
+      const standaloneCode = (requireHere('ajv/dist/standalone/index.js') as typeof StandaloneModule).default;
+      const code = standaloneCode(ajv, Object.fromEntries(KINDS.map((k) => [k, SCHEMAS[k].$id])));
       mkdirSync(dirname(file), { recursive: true });
       const temp = `${file}.${process.pid}.tmp`;
       writeFileSync(temp, code);

@@ -53,7 +53,7 @@ export type MacCommandName = (typeof MACOS_COMMANDS)[number]['name'];
  */
 export const POSIX_UTILITIES = [
   'sh', 'bash', 'cat', 'printf', 'echo', 'test', 'mkdir', 'mv', 'rm', 'cp', 'chmod', 'ln', 'ls', 'tail', 'head',
-  'grep', 'sed', 'tr', 'wc', 'true', 'false', 'command', 'stat', 'awk', 'sort', 'touch', 'env', 'dirname', 'basename',
+  'grep', 'sed', 'tr', 'wc', 'true', 'false', 'command', 'stat', 'awk', 'sort', 'touch', 'env', 'dirname', 'basename', 'find',
 ] as const;
 
 /** The Homebrew prefix for an architecture. */

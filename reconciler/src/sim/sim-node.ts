@@ -323,7 +323,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   }
 
   function applyListeners(): Promise<void> {
-    queue = queue.then(async () => {
+    queue = queue.catch(() => undefined).then(async () => {
       const down = faults.has('down');
       await toggle(ssh, !down);
       await toggle(internal, serve?.loopback ?? false);
@@ -536,7 +536,15 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       }
     },
     async stop() {
-      for (const t of manualWatchers.values()) clearInterval(t);
+      for (const [owner, t] of manualWatchers) {
+        clearInterval(t);
+        // an `ollama serve` started by hand in a node shell outlives its SSH session; end it with the node
+        try {
+          process.kill(Number(owner.slice('manual:'.length)), 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
       for (const child of running) killGroup(child, 'SIGKILL');
       launchd.stopAll();
       sshFront.closeAll();

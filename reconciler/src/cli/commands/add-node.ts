@@ -7,12 +7,9 @@ import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
-import { fitNode } from '../../fit/fit-node.ts';
 import { formatGb } from '../../fit/estimate.ts';
 import { normalizeModelRef, resolveNode } from '../../load/desired.ts';
-import { loadFleetFromFiles, readFleetFiles } from '../../load/load-fleet.ts';
 import type { FleetFile } from '../../load/load-fleet.ts';
-import { renderNodeFile } from '../../load/node-file.ts';
 import { NODE_NAME } from '../../schema/common.ts';
 import type { NodeDoc } from '../../schema/fleet.ts';
 import { formatDate } from '../../validate/dates.ts';
@@ -82,6 +79,9 @@ export function register(program: Command): void {
         const hint = new RegExp(NODE_NAME).test(lower) ? ` Use "${lower}": hostnames are lowercase.` : ' Use a lowercase hostname: a letter, then letters, digits or "-" (e.g. virtuoso).';
         throw new FleetError('invalid-input', `${JSON.stringify(name)} is not a valid node name.${hint}`);
       }
+      const { loadFleetFromFiles, readFleetFiles } = await import('../../load/load-fleet.ts');
+      const { renderNodeFile } = await import('../../load/node-file.ts');
+      const { fitNode } = await import('../../fit/fit-node.ts');
       const read = await readFleetFiles(flags.fleet);
       const display = read.root === '' ? `nodes/${name}.yaml` : `${read.root}/nodes/${name}.yaml`;
       const target = resolve(flags.fleet, 'nodes', `${name}.yaml`);

@@ -70,6 +70,7 @@ export function register(program: Command): void {
           generatedDir: flags.out,
           today: flags.today ?? todayUtc(),
           tty,
+          columns: process.stdout.columns ?? 100,
           write: (text) => void process.stdout.write(text),
           confirm: askOnTty,
           signal: controller.signal,

@@ -4,10 +4,8 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
-import { buildCapacityReport } from '../../fit/capacity-report.ts';
 import type { CapacityReport, CapacityRow } from '../../fit/capacity-report.ts';
 import { formatGb } from '../../fit/estimate.ts';
-import { loadFleet } from '../../load/load-fleet.ts';
 import { countErrors } from '../../validate/problem.ts';
 import { renderProblems } from '../problem-output.ts';
 import { parseTodayFlag } from './validate.ts';
@@ -62,6 +60,8 @@ export function register(program: Command): void {
     .option('--today <date>', 'date for the name-reuse rule, YYYY-MM-DD (default: today)')
     .action(async (flags: CapacityFlags) => {
       const today = parseTodayFlag(flags.today);
+      const { loadFleet } = await import('../../load/load-fleet.ts');
+      const { buildCapacityReport } = await import('../../fit/capacity-report.ts');
       const result = await loadFleet(flags.fleet, today !== undefined ? { today } : {});
       const errors = countErrors(result.problems);
       const desired = result.desired ?? result.partial;

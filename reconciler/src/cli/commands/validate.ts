@@ -3,7 +3,6 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
-import { loadFleet } from '../../load/load-fleet.ts';
 import { isValidDate } from '../../validate/dates.ts';
 import { countErrors } from '../../validate/problem.ts';
 import { PROBLEM_FORMATS, renderProblems } from '../problem-output.ts';
@@ -32,6 +31,8 @@ export function register(program: Command): void {
     .option('--today <date>', 'judge name reuse as of this date, YYYY-MM-DD (default: today)')
     .action(async (dir: string, flags: ValidateFlags) => {
       const today = parseTodayFlag(flags.today);
+      // Loaded on use: `fleet --help` and the other commands do not pay for the validator.
+      const { loadFleet } = await import('../../load/load-fleet.ts');
       const result = await loadFleet(dir, today !== undefined ? { today } : {});
       const errors = countErrors(result.problems);
       const warnings = result.problems.length - errors;
