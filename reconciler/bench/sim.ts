@@ -34,6 +34,26 @@ function sshExec(host: string, port: number, user: string, privateKey: Buffer, c
   });
 }
 
+/** CPU seconds of this process and of its reaped children (Linux /proc; undefined elsewhere). */
+function cpuSeconds(): { self: number; children: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    const tick = 100; // USER_HZ on Linux
+    const n = (i: number): number => Number(fields[i - 3] ?? 0) / tick;
+    return { self: n(14) + n(15), children: n(16) + n(17) };
+  } catch {
+    return undefined;
+  }
+}
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -89,6 +109,8 @@ async function runBench(): Promise<void> {
     worker.once('error', reject);
   });
   const dir = mkdtempSync(join(tmpdir(), 'sim-bench-'));
+  const loadBefore = loadAverage();
+  const cpu0 = cpuSeconds();
   const t0 = performance.now();
   const fleet = await startSimFleet({ stateDir: dir, nodes: NODES, preset: 'provisioned', controlEndpoint: false, cron: false });
   const started = performance.now() - t0;
@@ -102,6 +124,7 @@ async function runBench(): Promise<void> {
   const total = performance.now() - t0;
   const rss = process.memoryUsage().rss / 2 ** 20;
   await fleet.stop();
+  const cpu1 = cpuSeconds();
   rmSync(dir, { recursive: true, force: true });
 
   const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -111,6 +134,11 @@ async function runBench(): Promise<void> {
   console.log(`ssh exec per node:     p50 ${percentile(sshMs, 50).toFixed(0)} ms, p95 ${percentile(sshMs, 95).toFixed(0)} ms`);
   console.log(`/api/tags per node:    p50 ${percentile(tagsMs, 50).toFixed(0)} ms, p95 ${percentile(tagsMs, 95).toFixed(0)} ms`);
   console.log(`sim process RSS:       ${rss.toFixed(0)} MB`);
+  if (cpu0 && cpu1) {
+    // CPU time hardly depends on what else the machine runs; wall time does
+    console.log(`CPU used:              sim process ${(cpu1.self - cpu0.self).toFixed(2)} s (clients' worker included), node commands ${(cpu1.children - cpu0.children).toFixed(2)} s`);
+  }
+  console.log(`load average:          ${loadBefore} before, ${loadAverage()} after (2 cores: above 2 the figures are inflated)`);
   console.log(`failures:              ${failures}`);
   process.exitCode = failures === 0 ? 0 : 1;
 }

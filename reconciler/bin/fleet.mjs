@@ -12,7 +12,8 @@ const main = join(here, '..', 'src', 'cli', 'main.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
-  await import(pathToFileURL(main).href);
+  const cli = await import(pathToFileURL(main).href);
+  process.exitCode = await cli.main(process.argv.slice(2));
 } else {
   let pinned;
   try {
