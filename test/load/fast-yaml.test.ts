@@ -69,7 +69,7 @@ describe('fast reader', () => {
     for (const dir of ['nodes', 'roles']) {
       for (const file of yamlFiles(join(repo, 'fleet', dir))) expect(parseSimpleYaml(readFileSync(file, 'utf8')), file).not.toBeNull();
     }
-    const text = renderNodeFile({ name: 'virtuoso', role: 'full_worker', hardware: 'mac-mini-m4-24gb', addresses: ['virtuoso.local', '192.168.1.40'], status: 'planned', added: '2026-11-24', models: ['codestral:22b'], openclaw: { priority: 95, task_types: ['code'] }, notes: 'A "quoted" word, it\'s fine' });
+    const text = renderNodeFile({ name: 'virtuoso', role: 'full_worker', hardware: 'mac-mini-m4-24gb', addresses: ['virtuoso.local', '192.168.1.40'], presence: 'always_on', status: 'planned', added: '2026-11-24', models: ['codestral:22b'], openclaw: { priority: 95, task_types: ['code'] }, notes: 'A "quoted" word, it\'s fine' });
     expect(compare(text)).toBe(true);
   });
 
