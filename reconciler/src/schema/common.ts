@@ -1,6 +1,6 @@
 // Shared patterns. Tight on purpose: these values reach remote shells, file
 // names and generated JSON, so the schema is the first line of defence.
-export const NODE_NAME = '^[a-z][a-z0-9-]{0,62}$';
+export const NODE_NAME = '^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$';
 /** `name[:tag]`, optional `namespace/` prefix; a missing tag means `:latest`. */
 export const MODEL_REF = '^[a-z0-9][a-z0-9._-]{0,79}(/[a-z0-9][a-z0-9._-]{0,79})?(:[a-z0-9][a-z0-9._-]{0,79})?$';
 /** A hostname (`maestro.local`, `maestro.tail1234.ts.net`) or a dotted IPv4 address. */
