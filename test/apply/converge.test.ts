@@ -30,7 +30,6 @@ describe('fleet apply on factory-fresh Macs', () => {
 
   beforeAll(async () => {
     first = await applyOnce(f);
-    if (process.env.APPLY_DEBUG) console.log(first.output, JSON.stringify(first.after?.nodes.map((n) => [n.node, n.status, n.summary, n.steps.map((s) => s.id)])));
   }, 300_000);
 
   it('converges every node from nothing (exit 0)', () => {

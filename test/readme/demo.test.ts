@@ -37,7 +37,7 @@ describe('npm start (fleet demo)', () => {
     expect(out).toContain('healed: mistral:7b is back on maestro');
     expect(out).toContain('demo finished');
     // origin holds the person's commit and the daemon's generated/ commits.
-    const log = await simpleGit().env({ ...process.env, GIT_DIR: join(state, 'origin.git') }).raw(['log', '--format=%an|%s', 'main']);
+    const log = await simpleGit(join(state, 'origin.git')).raw(['log', '--format=%an|%s', 'main']);
     expect(log).toContain('Alice|fleet: add virtuoso');
     expect(log).toMatch(/Symphony Fleet\|generated: .*virtuoso active/);
   }, 600_000);

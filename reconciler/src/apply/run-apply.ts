@@ -17,7 +17,7 @@ import { plan as planFleet } from '../plan/plan.ts';
 import { renderText } from '../plan/render-text.ts';
 import { printable } from '../plan/summarize-plan.ts';
 import type { Plan, Step } from '../plan/steps.ts';
-import type { ObservedNode } from '../schema/observed.ts';
+import type { HeartbeatRecord, ObservedNode } from '../schema/observed.ts';
 import type { Targets } from '../schema/targets.ts';
 import { generate, type GeneratedFiles } from '../generate/generate.ts';
 import { formatGenerated, readGenerated, writeGenerated } from '../generate/write-generated.ts';
@@ -54,6 +54,14 @@ export interface RunApplyOptions {
   signal?: AbortSignal;
   logger?: ApplyLogger;
   clock?: Clock;
+  /** What nodes told Bob's registry API (the daemon's heartbeat store): the newest IP wins in the registry. */
+  heartbeats?: readonly HeartbeatRecord[];
+  /**
+   * The last observation of every node (the snapshot): nodes this run does not
+   * observe (--node, or the daemon's backoff) keep it in the generated files
+   * instead of showing as never observed.
+   */
+  previousObserved?: readonly ObservedNode[];
   /** Test hooks. */
   createOllama?: (host: string, guard: ConnectionGuard) => OllamaLike;
   backoffBaseMs?: number;
@@ -207,7 +215,12 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
 
   const observed = await observeFleet(desired, pool, observeOpts);
   await s.phase('observed');
-  const before = generate(desired, observed, { lastUpdated: options.today, previous });
+  const genOptions = { lastUpdated: options.today, previous, ...(options.heartbeats ? { heartbeats: options.heartbeats } : {}) };
+  const withUnobserved = (seen: readonly ObservedNode[]): ObservedNode[] => {
+    const have = new Set(seen.map((o) => o.node));
+    return [...seen, ...(options.previousObserved ?? []).filter((o) => !have.has(o.node))];
+  };
+  const before = generate(desired, withUnobserved(observed), genOptions);
   const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(desired, s.bobHome, before) } });
   await s.phase('planned');
   options.write(renderText(thePlan, { color: options.tty }));
@@ -273,7 +286,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
       }
     }
     // The files on Bob tell the truth about what is there now, whatever converged.
-    latest = work ? generate(desired, observedAfter, { lastUpdated: options.today, previous }) : before;
+    latest = work ? generate(desired, withUnobserved(observedAfter), genOptions) : before;
     await writeGenerated(options.generatedDir, latest);
     const bobChanged = await changedOnBob(desired, s.bobHome, latest);
     if (bobChanged.length > 0 && !options.signal?.aborted) {

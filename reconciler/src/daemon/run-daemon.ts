@@ -180,6 +180,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (fetched.head === lastSeenHead) return;
     lastSeenHead = fetched.head;
     if (lastGood?.revision === fetched.head) return;
+    // Only generated/ changed since the last good revision (the daemon's own commits): fleet/ is the same.
+    if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) return;
     const candidate = await checkoutCandidate(git, fetched.head);
     const loaded = await loadRevision(candidate);
     if (!loaded.desired) {
@@ -249,6 +251,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const generatedDir = join(git.dir, 'generated');
       const snapshotFile = join(git.dir, DEFAULT_SNAPSHOT_PATH);
       const previousSnapshot = await readSnapshot(snapshotFile).catch(() => []);
+      // As committed before this run, for the commit message.
+      const previous = await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}));
       const nodes = nodesToRun(desired);
       let applied: RunApplyResult;
       try {
@@ -296,7 +300,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await writeSnapshot(snapshotFile, applied.observed, { merge: true });
       const files = applied.generated;
       if (files) {
-        const previous = await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}));
         const snapshotText = await readFile(snapshotFile, 'utf8');
         const commit = await commitGenerated(
           git,
@@ -311,8 +314,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         );
         if (commit.committed) {
           state.last.commit = commit.revision;
-          lastSeenHead = commit.revision;
           lastAppliedHead = commit.revision;
+          // A push race rebased our commit onto someone else's: their fleet change still needs a reconcile.
+          if (await isGeneratedOnly(git, lastGood.revision, commit.revision)) lastSeenHead = commit.revision;
+          else scheduler.trigger('commit');
           result = 'changed';
           log.info({ revision: commit.revision, changed: commit.changed, attempts: commit.attempts }, 'generated files committed and pushed');
         }

@@ -188,7 +188,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.stdout.write('   healed: mistral:7b is back on maestro\n');
 
     say('origin now holds the daemon\'s commits of generated/');
-    const logText = await simpleGit().env({ ...process.env, GIT_DIR: origin }).raw(['log', '--format=   %h %an: %s', 'main']);
+    const logText = await simpleGit(origin).raw(['log', '--format=   %h %an: %s', 'main']);
     process.stdout.write(logText);
     process.stdout.write(`\n   generated files: ${join(d.git.dir, 'generated')}\n   registry API, status and metrics: ${d.url}/api/status ${d.url}/metrics\n`);
 
@@ -212,7 +212,7 @@ export function register(program: Command): void {
     .description('run the daemon on a simulated fleet of factory-fresh Macs and a local git origin (what `npm start` runs)')
     .option('--keep-running', 'leave the daemon and the simulated fleet running until Ctrl-C')
     .option('--state-dir <dir>', 'where the simulated fleet, origin and daemon live (default: a new temp dir)')
-    .option('--log-level <level>', 'daemon log level', 'warn')
+    .option('--log-level <level>', 'daemon log level (info shows every step)', 'error')
     .option('--timeout <seconds>', 'give up on a phase after this long', '180')
     .action(async (flags: DemoFlags) => {
       await runDemo(flags);
