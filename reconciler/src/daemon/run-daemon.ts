@@ -6,7 +6,7 @@
 // generated/. The building blocks are in this folder; the pipeline is
 // apply/run-apply.ts, the same code `fleet apply` runs.
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
 import type { ApplyLogger } from '../apply/context.ts';
@@ -53,6 +53,7 @@ export interface DaemonOptions {
   driftCron?: string;
   /** Bob's home for the installed files (default: real home, or `<targets dir>/bob` for a simulated fleet). */
   bobHome?: string;
+  /** Default: the lock `fleet apply` takes (<bob home>/.symphony/fleet.lock), so the two never run at once. */
   lockPath?: string;
   webhookSecret?: string | null;
   /** YYYY-MM-DD; default: today (UTC). */
@@ -141,7 +142,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const git = await ensureClone(options.repo, options.workdir, options.branch, { guard, signal: abortAll.signal });
   const metrics = createMetrics();
   const heartbeats = await openHeartbeatStore(join(options.workdir, 'heartbeats.json'), { log });
-  const lockPath = options.lockPath ?? join(options.workdir, 'fleet.lock');
   let lastGood: RevisionCheckout | null = await readLastGood(git);
   let desired: Desired | null = null;
   let lastSeenHead: string | null = null;
@@ -160,7 +160,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   async function loadRevision(checkout: RevisionCheckout): Promise<{ desired: Desired | null; problems: Problem[] }> {
     const result = await loadFleet(join(checkout.dir, 'fleet'), { today: today() });
-    const errors = result.problems.filter((p) => p.severity === 'error');
+    // Paths relative to the repository, as a pull request shows them.
+    const errors = result.problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => ({ ...p, file: relative(checkout.dir, resolve(checkout.dir, p.file)) }));
     return { desired: errors.length === 0 ? result.desired : null, problems: errors };
   }
 
@@ -180,8 +183,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (fetched.head === lastSeenHead) return;
     lastSeenHead = fetched.head;
     if (lastGood?.revision === fetched.head) return;
-    // Only generated/ changed since the last good revision (the daemon's own commits): fleet/ is the same.
-    if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) return;
+    // fleet/ at the head is the last good one (the daemon's own commits, or a change and its revert).
+    if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) {
+      state.revision = fetched.head;
+      if (state.invalid) {
+        state.invalid = null;
+        setInvalidRevision(metrics, null);
+        log.info({ revision: fetched.head }, 'branch head valid again');
+      }
+      return;
+    }
     const candidate = await checkoutCandidate(git, fetched.head);
     const loaded = await loadRevision(candidate);
     if (!loaded.desired) {
@@ -265,7 +276,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           dryRun: false,
           generatedDir,
           ...(options.bobHome ? { bobHome: options.bobHome } : {}),
-          lockPath,
+          ...(options.lockPath ? { lockPath: options.lockPath } : {}),
           today: today(),
           tty: false,
           write: (text) => {
@@ -343,6 +354,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const fetched = await fetchRemoteHead(git);
     state.head = fetched.head;
     if (fetched.head === lastSeenHead) return false;
+    // While the head is invalid every new commit is validated (a revert must clear the error).
+    if (state.invalid) return true;
     // The daemon's own commits (generated/ only) never trigger a reconcile.
     if (lastAppliedHead && (await isGeneratedOnly(git, lastAppliedHead, fetched.head))) {
       lastSeenHead = fetched.head;

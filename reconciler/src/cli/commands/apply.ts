@@ -4,7 +4,9 @@
 // running step finish (a pull stops cleanly and resumes next time) and skip the rest.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { runApply } from '../../apply/run-apply.ts';
+import { readSnapshot } from '../../observe/snapshot.ts';
 import { FleetError } from '../../errors.ts';
 
 interface ApplyFlags {
@@ -68,6 +70,7 @@ export function register(program: Command): void {
           prune: flags.prune === true,
           dryRun: flags.dryRun === true,
           generatedDir: flags.out,
+          previousObserved: await readSnapshot(join(flags.out, 'observed.json')).catch(() => []),
           today: flags.today ?? todayUtc(),
           tty,
           columns: process.stdout.columns ?? 100,
