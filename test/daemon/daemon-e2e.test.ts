@@ -179,6 +179,6 @@ describe('fleet daemon', () => {
     await waitFor('convergence after restart', () => inSync(['tempo']) && daemon!.status().nodes.length === 4);
     const tags = await (await fetch(`${sim.targets.nodes.tempo?.ollama_url ?? ''}/api/tags`)).json() as { models: { name: string }[] };
     const originLog = await simpleGit(origin).raw(['log', '--format=%h %an %s', 'main']);
-    expect(tags.models.map((m) => m.name), `${JSON.stringify(daemon!.status(), null, 1)}\n${originLog}`).toContain('llama3.2:3b');
+    expect(tags.models.map((m) => m.name), `${JSON.stringify(daemon.status(), null, 1)}\n${originLog}`).toContain('llama3.2:3b');
   }, 180_000);
 });

@@ -82,7 +82,7 @@ describe('README commands', () => {
         try {
           check(r);
         } catch (err) {
-          throw new Error(`${cmd}\nexit ${String(r.code)}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-2000)}\n${String(err)}`);
+          throw new Error(`${cmd}\nexit ${String(r.code)}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-2000)}\n${String(err)}`, { cause: err });
         }
       }
     }
