@@ -17,8 +17,8 @@ beforeAll(async () => {
   files = (await readFleetFiles('fleet', { cwd: repo })).files;
 });
 
-const hostname = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
-// DNS labels do not end in "-" (node names may; such a name then needs an explicit address).
+const hostname = fc.stringMatching(/^[a-z]([a-z0-9-]{0,19}[a-z0-9])?$/);
+// Node names and DNS labels do not end in "-".
 const label = fc.stringMatching(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/);
 const address = fc.oneof(
   label.map((h) => `${h}.local`),

@@ -3,7 +3,7 @@
 // messages and exit codes of macos-commands.md. An agent whose program is
 // `ollama serve` really starts the node's simulated Ollama with the plist's
 // EnvironmentVariables; other programs are shown as running.
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isDict, parsePlistBytes, type PlistValue } from './plist-file.ts';
 
@@ -27,6 +27,13 @@ export interface LaunchdHost {
   now(): Date;
   /** Whether the gui/<uid> domain exists (a user is logged in at the console). */
   guiSession(): boolean;
+  /**
+   * Where to keep what `launchctl list` and `launchctl list LABEL` print (files
+   * `list` and `list.<label>`), rewritten after every change, so the read-only
+   * calls a probe makes are answered by the sh stand-in without the control
+   * channel. Removed by stopAll. Unset: nothing is written.
+   */
+  publishDir?: string;
 }
 
 interface Agent {
@@ -72,6 +79,9 @@ const APPLE_AGENTS = [
 
 const ok = (stdout = ''): CommandResult => ({ stdout, stderr: '', code: 0 });
 const fail = (code: number, stderr: string): CommandResult => ({ stdout: '', stderr, code });
+
+/** Labels that get a `list.<label>` file; the launchctl stand-in asks the control channel for others. */
+export const PUBLISHED_LABEL = /^[A-Za-z0-9._-]+$/;
 
 export function ownerOf(label: string): string {
   return `launchd:${label}`;
@@ -266,85 +276,123 @@ export function createLaunchd(host: LaunchdHost): SimLaunchd {
     return ok(`${lines.join('\n')}\n`);
   }
 
+  function listAll(): CommandResult {
+    const rows = ['PID\tStatus\tLabel', ...APPLE_AGENTS.map((r) => r.join('\t'))];
+    for (const a of loaded.values()) rows.push(`${a.pid ?? '-'}\t${a.lastExit}\t${a.label}`);
+    return ok(`${rows.join('\n')}\n`);
+  }
+
+  // Whole files replaced by rename: a reader sees the old text or the new one.
+  function writeAtomic(path: string, text: string): void {
+    const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  }
+
+  function publish(): void {
+    const dir = host.publishDir;
+    if (dir === undefined) return;
+    try {
+      if (!existsSync(dir)) mkdirSync(dir); // not recursive: a removed node directory stays removed
+      const keep = new Set(['list']);
+      for (const a of loaded.values()) {
+        if (!PUBLISHED_LABEL.test(a.label)) continue;
+        keep.add(`list.${a.label}`);
+        writeAtomic(join(dir, `list.${a.label}`), listOne(a.label).stdout);
+      }
+      writeAtomic(join(dir, 'list'), listAll().stdout);
+      for (const f of readdirSync(dir)) if (!keep.has(f)) rmSync(join(dir, f), { force: true });
+    } catch {
+      // not published: without `list` the stand-in asks the control channel
+      rmSync(join(dir, 'list'), { force: true });
+    }
+  }
+
   const usage = (sub: string, text: string): CommandResult => fail(64, `Usage: launchctl ${sub} ${text}\n`);
+
+  function launchctl(args: readonly string[], ctx: { cwd: string; uid: number }): CommandResult {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'list':
+        return rest.length > 0 ? listOne(rest[0] ?? '') : listAll();
+      case 'bootstrap': {
+        const target = parseTarget(rest[0], ctx.uid);
+        if (!target || rest.length < 2) return usage('bootstrap', '<domain-target> [service-path, service-path2, ...]');
+        if (!target.domainOk) return fail(125, 'Bootstrap failed: 125: Domain does not support specified action\n');
+        return withRootHint(bootstrap(rest.slice(1), ctx.cwd, 'Bootstrap'), ctx.uid);
+      }
+      case 'bootout': {
+        const target = parseTarget(rest[0], ctx.uid);
+        if (!target) return usage('bootout', '<domain-target> [service-path1, service-path2, ...] | <service-target>');
+        if (!target.domainOk) return fail(125, 'Boot-out failed: 125: Domain does not support specified action\n');
+        if (target.label !== undefined) return bootout(target.label);
+        let last = ok();
+        for (const p of rest.slice(1)) {
+          const label = labelOfPath(isAbsolute(p) ? p : resolve(ctx.cwd, p));
+          last = label === undefined ? fail(5, 'Boot-out failed: 5: Input/output error\n') : bootout(label);
+        }
+        return last;
+      }
+      case 'kickstart': {
+        const flags = rest.filter((a) => a.startsWith('-'));
+        const target = parseTarget(rest.find((a) => !a.startsWith('-')), ctx.uid);
+        if (!target || target.label === undefined) return usage('kickstart', '[-kp] <service-target>');
+        const agent = target.domainOk ? loaded.get(target.label) : undefined;
+        if (!agent) return fail(113, `Could not find service "${target.label}" in domain for port\n`);
+        if (agent.pid !== undefined && flags.some((f) => f.includes('k'))) stop(agent);
+        if (agent.pid === undefined) start(agent);
+        return ok(flags.some((f) => f.includes('p')) && agent.pid !== undefined ? `${agent.pid}\n` : '');
+      }
+      case 'load': {
+        const paths = rest.filter((a) => !a.startsWith('-'));
+        if (paths.length === 0) return usage('load', '[-wF] [-S sessiontype] [-D domain] <paths>');
+        return bootstrap(paths, ctx.cwd, 'Load');
+      }
+      case 'unload': {
+        const paths = rest.filter((a) => !a.startsWith('-'));
+        if (paths.length === 0) return usage('unload', '[-w] [-S sessiontype] [-D domain] <paths>');
+        let last = ok();
+        for (const p of paths) {
+          const label = labelOfPath(isAbsolute(p) ? p : resolve(ctx.cwd, p));
+          const agent = label === undefined ? undefined : loaded.get(label);
+          if (!agent) {
+            last = fail(113, 'Unload failed: 113: Could not find specified service\n');
+            continue;
+          }
+          stop(agent);
+          loaded.delete(agent.label);
+        }
+        return last;
+      }
+      case 'print': {
+        const target = parseTarget(rest[0], ctx.uid);
+        if (!target) return usage('print', '<domain-target> | <service-target>');
+        if (target.label === undefined) {
+          const services = [...loaded.values()].map((a) => `\t\t${a.pid ?? 0}\t${a.lastExit}\t${a.label}`);
+          return ok(`gui/${host.uid} = {\n\ttype = login\n\tservices = {\n${services.join('\n')}\n\t}\n}\n`);
+        }
+        return printOne(ctx.uid, target.label);
+      }
+      case 'enable':
+      case 'disable':
+        return rest.length === 1 ? ok() : usage(sub, '<service-target>');
+      case undefined:
+      case 'help':
+        return fail(0, 'Usage: launchctl <subcommand> ... | help [subcommand]\n');
+      default:
+        return fail(1, `Unrecognized subcommand: ${sub}\nUsage: launchctl <subcommand> ... | help [subcommand]\n`);
+    }
+  }
+
+  // A fresh launchd (also after a simulated reboot) shows nothing loaded yet.
+  if (host.publishDir !== undefined) rmSync(host.publishDir, { recursive: true, force: true });
+  publish();
 
   return {
     launchctl(args, ctx) {
-      const [sub, ...rest] = args;
-      switch (sub) {
-        case 'list': {
-          if (rest.length > 0) return listOne(rest[0] ?? '');
-          const rows = ['PID\tStatus\tLabel', ...APPLE_AGENTS.map((r) => r.join('\t'))];
-          for (const a of loaded.values()) rows.push(`${a.pid ?? '-'}\t${a.lastExit}\t${a.label}`);
-          return ok(`${rows.join('\n')}\n`);
-        }
-        case 'bootstrap': {
-          const target = parseTarget(rest[0], ctx.uid);
-          if (!target || rest.length < 2) return usage('bootstrap', '<domain-target> [service-path, service-path2, ...]');
-          if (!target.domainOk) return fail(125, 'Bootstrap failed: 125: Domain does not support specified action\n');
-          return withRootHint(bootstrap(rest.slice(1), ctx.cwd, 'Bootstrap'), ctx.uid);
-        }
-        case 'bootout': {
-          const target = parseTarget(rest[0], ctx.uid);
-          if (!target) return usage('bootout', '<domain-target> [service-path1, service-path2, ...] | <service-target>');
-          if (!target.domainOk) return fail(125, 'Boot-out failed: 125: Domain does not support specified action\n');
-          if (target.label !== undefined) return bootout(target.label);
-          let last = ok();
-          for (const p of rest.slice(1)) {
-            const label = labelOfPath(isAbsolute(p) ? p : resolve(ctx.cwd, p));
-            last = label === undefined ? fail(5, 'Boot-out failed: 5: Input/output error\n') : bootout(label);
-          }
-          return last;
-        }
-        case 'kickstart': {
-          const flags = rest.filter((a) => a.startsWith('-'));
-          const target = parseTarget(rest.find((a) => !a.startsWith('-')), ctx.uid);
-          if (!target || target.label === undefined) return usage('kickstart', '[-kp] <service-target>');
-          const agent = target.domainOk ? loaded.get(target.label) : undefined;
-          if (!agent) return fail(113, `Could not find service "${target.label}" in domain for port\n`);
-          if (agent.pid !== undefined && flags.some((f) => f.includes('k'))) stop(agent);
-          if (agent.pid === undefined) start(agent);
-          return ok(flags.some((f) => f.includes('p')) && agent.pid !== undefined ? `${agent.pid}\n` : '');
-        }
-        case 'load': {
-          const paths = rest.filter((a) => !a.startsWith('-'));
-          if (paths.length === 0) return usage('load', '[-wF] [-S sessiontype] [-D domain] <paths>');
-          return bootstrap(paths, ctx.cwd, 'Load');
-        }
-        case 'unload': {
-          const paths = rest.filter((a) => !a.startsWith('-'));
-          if (paths.length === 0) return usage('unload', '[-w] [-S sessiontype] [-D domain] <paths>');
-          let last = ok();
-          for (const p of paths) {
-            const label = labelOfPath(isAbsolute(p) ? p : resolve(ctx.cwd, p));
-            const agent = label === undefined ? undefined : loaded.get(label);
-            if (!agent) {
-              last = fail(113, 'Unload failed: 113: Could not find specified service\n');
-              continue;
-            }
-            stop(agent);
-            loaded.delete(agent.label);
-          }
-          return last;
-        }
-        case 'print': {
-          const target = parseTarget(rest[0], ctx.uid);
-          if (!target) return usage('print', '<domain-target> | <service-target>');
-          if (target.label === undefined) {
-            const services = [...loaded.values()].map((a) => `\t\t${a.pid ?? 0}\t${a.lastExit}\t${a.label}`);
-            return ok(`gui/${host.uid} = {\n\ttype = login\n\tservices = {\n${services.join('\n')}\n\t}\n}\n`);
-          }
-          return printOne(ctx.uid, target.label);
-        }
-        case 'enable':
-        case 'disable':
-          return rest.length === 1 ? ok() : usage(sub, '<service-target>');
-        case undefined:
-        case 'help':
-          return fail(0, 'Usage: launchctl <subcommand> ... | help [subcommand]\n');
-        default:
-          return fail(1, `Unrecognized subcommand: ${sub}\nUsage: launchctl <subcommand> ... | help [subcommand]\n`);
-      }
+      const r = launchctl(args, ctx);
+      if (args[0] !== 'list' && args[0] !== 'print') publish();
+      return r;
     },
     loadAtLogin() {
       const dir = join(host.home, 'Library', 'LaunchAgents');
@@ -352,6 +400,7 @@ export function createLaunchd(host: LaunchdHost): SimLaunchd {
       for (const f of readdirSync(dir).sort()) {
         if (f.endsWith('.plist')) bootstrap([join(dir, f)], dir, 'Bootstrap');
       }
+      publish();
     },
     agents() {
       return [...loaded.values()].map((a) => ({ label: a.label, plistPath: a.plistPath, pid: a.pid, lastExit: a.lastExit, serves: a.serves }));
@@ -363,13 +412,17 @@ export function createLaunchd(host: LaunchdHost): SimLaunchd {
           a.lastExit = status;
         }
       }
+      publish();
     },
     respawn() {
       for (const a of loaded.values()) if (a.serves && a.keepAlive && a.pid === undefined) start(a);
+      publish();
     },
     stopAll() {
       for (const a of loaded.values()) stop(a);
       loaded.clear();
+      // launchd is gone: the stand-in falls back to the (closed) control channel
+      if (host.publishDir !== undefined) rmSync(host.publishDir, { recursive: true, force: true });
     },
   };
 }

@@ -358,6 +358,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     stopServe,
     now,
     guiSession: () => !existsSync(join(paths.state, 'no-gui-session')),
+    publishDir: join(paths.state, 'launchd'),
   });
 
   async function manualServe(pid: number, env: Record<string, string>): Promise<CommandResult> {

@@ -27,6 +27,7 @@ interface UpFlags {
   foreground?: boolean;
   user?: string;
   registryUrl?: string;
+  pullRate: string;
 }
 
 function isAlive(pid: number): boolean {
@@ -99,6 +100,7 @@ async function runForeground(flags: UpFlags, paths: FleetPaths): Promise<void> {
       preset: flags.preset,
       ...(flags.user ? { user: flags.user } : {}),
       ...(flags.registryUrl ? { registryUrl: flags.registryUrl } : {}),
+      ollama: { pullBytesPerSecond: Number(flags.pullRate) * 1e6 },
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {
@@ -132,6 +134,7 @@ async function runBackground(flags: UpFlags, paths: FleetPaths): Promise<void> {
   if (flags.nodes) args.push('--nodes', flags.nodes);
   if (flags.user) args.push('--user', flags.user);
   if (flags.registryUrl) args.push('--registry-url', flags.registryUrl);
+  args.push('--pull-rate', flags.pullRate);
   const logFd = openSync(paths.log, 'w');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], cwd: process.cwd(), env: process.env });
   closeSync(logFd);
@@ -185,7 +188,9 @@ export function register(program: Command): void {
     .option('--user <name>', 'SSH login name (default: fleet.yaml ssh.user, else admin)')
     .option('--registry-url <url>', "Bob's registry API (loopback) the nodes' heartbeats go to")
     .option('--foreground', 'run in this process until interrupted')
+    .option('--pull-rate <MB/s>', 'simulated download speed of model pulls (110: a fast home line)', '110')
     .action(async (flags: UpFlags) => {
+      if (!(Number(flags.pullRate) > 0)) throw new FleetError('invalid-input', `--pull-rate ${JSON.stringify(flags.pullRate)}: give megabytes per second, e.g. 110`);
       if (flags.nodes !== undefined && flags.from !== undefined) throw new FleetError('invalid-input', 'use either --nodes or --from, not both');
       if (flags.nodes !== undefined && !/^[1-9][0-9]{0,3}$/.test(flags.nodes)) throw new FleetError('invalid-input', `--nodes ${flags.nodes}: give a number from 1 to 9999`);
       const paths = fleetPathsOf(resolve(flags.stateDir));

@@ -1,6 +1,19 @@
 # Sourced by every stand-in after the node's facts:
 #   . "${SIM_STATE:?not inside a simulated node}/node.env" && . "$SIM_LIB/common.sh"
-# POSIX sh helpers; no node process per call.
+# POSIX sh helpers; no node process per call. A process costs milliseconds
+# and one observe probe runs ~20 stand-ins, so the hot paths use builtins
+# (read, case, parameter expansion) instead of $(...), cat, sed and awk.
+
+SIM_NL='
+'
+
+# cat FILE for small text files, without a process (a last line without a
+# newline stays without one). Fails, silently, where cat would fail.
+sim_cat() {
+  [ -f "$1" ] && [ -r "$1" ] || return 1
+  while IFS= read -r _l; do printf '%s\n' "$_l"; done < "$1"
+  [ -z "$_l" ] || printf '%s' "$_l"
+}
 
 sim_uid() { echo "${SIM_UID:-501}"; }
 sim_is_root() { [ "${SIM_UID:-501}" = 0 ]; }
@@ -41,12 +54,18 @@ sim_hostname() {
 # Disk accounting shared by df and (in Node) the Ollama store: the data
 # volume's size, a base "used" for macOS and apps, plus the apparent size of
 # the node's files (model blobs are sparse files of their real size).
+# Sets $total, $used and $avail (KB). The du lines are summed with read (no awk).
 sim_disk_kb() {
-  files_kb=$("$SIM_REAL_DU" -sk --apparent-size "$HOME" "$FLEET_ROOT" 2>/dev/null | awk '{s+=$1} END {print s+0}')
+  _o=$("$SIM_REAL_DU" -sk --apparent-size "$HOME" "$FLEET_ROOT" 2>/dev/null)
+  files_kb=0
+  while IFS= read -r _l; do
+    _l=${_l%%[!0-9]*}; files_kb=$((files_kb + ${_l:-0}))
+  done <<EOF
+$_o
+EOF
   used=$((SIM_DISK_BASE_USED_KB + files_kb))
   total=$SIM_DISK_TOTAL_KB
   [ "$used" -gt "$total" ] && used=$total
   avail=$((total - used))
   if sim_fault disk-full; then used=$total avail=0; fi
-  echo "$total $used $avail"
 }
