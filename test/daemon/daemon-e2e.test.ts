@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetLockPath } from '../../reconciler/src/apply/run-apply.ts';
+import { runFleet } from '../cli/run-fleet.ts';
 import { createLogger } from '../../reconciler/src/daemon/logger.ts';
 import { startDaemon, type RunningDaemon } from '../../reconciler/src/daemon/run-daemon.ts';
 import { signGithubBody } from '../../reconciler/src/daemon/webhook.ts';
@@ -163,6 +164,18 @@ describe('fleet daemon', () => {
     expect(res.status).toBeLessThan(300);
     daemon!.trigger('manual');
     await waitFor('the new IP in origin', async () => (await originFile('generated/nodes_registry.json')).includes('127.0.9.9'));
+  }, 180_000);
+
+  it('fleet status reads a running daemon, and observes directly when none answers', async () => {
+    await daemon!.idle();
+    const live = await runFleet(['status', '--url', daemon!.url]);
+    expect(live.stderr).toBe('');
+    expect(live.stdout).toMatch(/^revision [0-9a-f]{40}/);
+    expect(live.stdout).toMatch(/tempo\s+in-sync/);
+    const none = await runFleet(['status', '--url', 'http://127.0.0.1:9', '--fleet', join(person, 'fleet'), '--targets', sim.targetsPath]);
+    expect(none.stderr).toContain('no daemon answered');
+    expect(none.stdout).toMatch(/tempo/);
+    expect(none.stdout).toContain(sim.targetsPath);
   }, 180_000);
 
   it('stops cleanly mid-run, releases the lock, and converges after a restart', async () => {

@@ -13,6 +13,7 @@ import { execCommand, installDaemonAgent, uninstallDaemonAgent } from '../../dae
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemon/logger.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
+import { runDrift } from './plan.ts';
 
 interface DaemonFlags {
   repo: string;
@@ -144,10 +145,12 @@ export function register(program: Command): void {
 
   program
     .command('status')
-    .description('the fleet at a glance from a running daemon\'s /api/status (exit 2 when a node is not in sync)')
+    .description('the fleet at a glance from a running daemon\'s /api/status, or observed directly when none answers (exit 2 when a node is not in sync)')
     .option('--url <url>', 'the daemon', `http://127.0.0.1:${DEFAULT_PORT}`)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (flags: { url: string; format: 'text' | 'json' }) => {
+    .option('--fleet <dir>', 'without a daemon: the fleet directory to observe', 'fleet')
+    .option('--targets <file>', 'without a daemon: reach nodes through this targets.json')
+    .action(async (flags: { url: string; format: 'text' | 'json'; fleet: string; targets?: string }) => {
       const guard = createGuard({ loopbackOnly: loopbackOnly() });
       let status: DaemonStatus;
       try {
@@ -155,7 +158,9 @@ export function register(program: Command): void {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         status = (await res.json()) as DaemonStatus;
       } catch (err) {
-        throw new FleetError('unreachable', `no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}). Start one with \`fleet daemon\`, or see the fleet directly with \`fleet drift\`.`);
+        process.stderr.write(`fleet status: no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}); observing the fleet directly\n`);
+        await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: 'generated' });
+        return;
       }
       process.stdout.write(flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
       process.exitCode = status.nodes.every((n) => n.status === 'in-sync' || n.status === 'retired' || n.status === 'away') && !status.invalid ? 0 : 2;

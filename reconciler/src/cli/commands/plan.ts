@@ -75,6 +75,15 @@ function addCommonOptions(cmd: Command): Command {
     .option('--no-color', 'never colour the text output');
 }
 
+export type DriftFlags = Omit<PlanFlags, 'format'>;
+
+/** `fleet drift`; also what `fleet status` falls back to when no daemon answers. */
+export async function runDrift(flags: DriftFlags): Promise<void> {
+  const { plan: p, source } = await buildPlan({ ...flags, format: 'text' });
+  process.stdout.write(`${renderDriftLines(p, { color: useColor(flags) })}${renderDriftDetails(p)}(${source})\n`);
+  process.exitCode = planExitCode(p);
+}
+
 export function register(program: Command): void {
   addCommonOptions(program
     .command('plan')
@@ -89,9 +98,5 @@ export function register(program: Command): void {
   addCommonOptions(program
     .command('drift')
     .description('the fleet at a glance: one line per node, then what drifted (exit codes as fleet plan)'))
-    .action(async (flags: Omit<PlanFlags, 'format'>) => {
-      const { plan: p, source } = await buildPlan({ ...flags, format: 'text' });
-      process.stdout.write(`${renderDriftLines(p, { color: useColor(flags) })}${renderDriftDetails(p)}(${source})\n`);
-      process.exitCode = planExitCode(p);
-    });
+    .action(runDrift);
 }
