@@ -97,7 +97,7 @@ async function phaseWebhook(root: string): Promise<Timing> {
   }
 }
 
-interface PollResult extends Timing { firstReconcileMs: number; rssAfterFirst: { rss: number; peak: number }; rssAfterPush: { rss: number; peak: number }; inSync: number }
+interface PollResult extends Timing { firstReconcileMs: number; rssAtStart: number; rssAfterFirst: { rss: number; peak: number }; rssAfterPush: { rss: number; peak: number }; inSync: number }
 
 async function phasePoll(root: string): Promise<PollResult> {
   const simFleet = join(root, 'sim-fleet');
@@ -116,13 +116,14 @@ async function phasePoll(root: string): Promise<PollResult> {
     const t0 = Date.now();
     daemon = await startDaemonChild({ origin, targetsFile: sim.targetsPath, workdir: join(root, 'fleetd'), pollIntervalS: 1, webhookSecret: SECRET });
     const d = daemon;
+    const rssAtStart = readRssMb(d.pid).rss;
     await waitUntil('the first reconcile', PHASE_TIMEOUT_MS * 3, async () => isSettled(await d.status()), 500);
     const firstReconcileMs = Date.now() - t0;
     const rssAfterFirst = readRssMb(d.pid);
     const timing = await timeNewNode(d, person, extra, nodeYaml(extra, 'browser_node', 'imac-intel-i5-8gb'), false);
     const rssAfterPush = readRssMb(d.pid);
     const inSync = (await d.status()).nodes.filter((n) => n.status === 'in-sync').length;
-    return { ...timing, firstReconcileMs, rssAfterFirst, rssAfterPush, inSync };
+    return { ...timing, firstReconcileMs, rssAtStart, rssAfterFirst, rssAfterPush, inSync };
   } finally {
     await daemon?.stop();
     await sim?.stop();
@@ -144,6 +145,7 @@ try {
     ['push -> converged, new factory-fresh full_worker', fmtS(hook.convergeMs), ''],
     [`push -> converged, new provisioned node, ${NODES + 4} nodes`, fmtS(poll.convergeMs), ''],
     [`daemon start -> first reconcile done, ${NODES + 3} nodes`, fmtS(poll.firstReconcileMs), `concurrency ${concurrency}`],
+    ['daemon RSS when /api/health first answers', fmtMb(poll.rssAtStart), ''],
     [`daemon RSS after first reconcile (${NODES + 3} nodes)`, fmtMb(poll.rssAfterFirst.rss), `< ${RSS_TARGET_MB} MB ${verdict(poll.rssAfterFirst.rss < RSS_TARGET_MB)}`],
     ['daemon RSS after the poll run / peak (VmHWM)', `${fmtMb(poll.rssAfterPush.rss)} / ${fmtMb(poll.rssAfterPush.peak)}`, `< ${RSS_TARGET_MB} MB ${verdict(poll.rssAfterPush.rss < RSS_TARGET_MB)}`],
   ];
