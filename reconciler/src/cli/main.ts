@@ -3,30 +3,41 @@
 // (0 ok, 1 error or invalid, 2 changes pending) through process.exitCode.
 import { Command, CommanderError } from 'commander';
 import { FleetError } from '../errors.ts';
-import { register as registerValidate } from './commands/validate.ts';
-import { register as registerCapacity } from './commands/capacity.ts';
-import { register as registerAddNode } from './commands/add-node.ts';
-import { register as registerSim } from './commands/sim.ts';
-import { register as registerObserve } from './commands/observe.ts';
-import { register as registerPlan } from './commands/plan.ts';
-import { register as registerApply } from './commands/apply.ts';
-import { register as registerGenerate } from './commands/generate.ts';
-import { register as registerDaemon } from './commands/daemon.ts';
-import { register as registerDemo } from './commands/demo.ts';
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+// Each subcommand's module, loaded only when it runs (or for --help): the
+// heavy ones (sim, apply, daemon) would otherwise slow every `fleet validate`.
+const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
+  validate: () => import('./commands/validate.ts'),
+  capacity: () => import('./commands/capacity.ts'),
+  'add-node': () => import('./commands/add-node.ts'),
+  sim: () => import('./commands/sim.ts'),
+  observe: () => import('./commands/observe.ts'),
+  plan: () => import('./commands/plan.ts'),
+  apply: () => import('./commands/apply.ts'),
+  generate: () => import('./commands/generate.ts'),
+  daemon: () => import('./commands/daemon.ts'),
+  demo: () => import('./commands/demo.ts'),
+};
+/** Commands registered by another command's module. */
+const ALIASES: Record<string, string> = { trust: 'observe', drift: 'plan', status: 'daemon' };
+
+/** The program with the modules `argv` needs (all of them for help or an unknown word). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('fleet')
     .description('GitOps reconciler for the Symphony fleet of Macs running Ollama')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerValidate, registerCapacity, registerAddNode, registerSim, registerObserve, registerPlan, registerApply, registerGenerate, registerDaemon, registerDemo]) {
-    register(program);
-  }
+  const first = argv[0] ?? '';
+  const name = ALIASES[first] ?? first;
+  const load = COMMAND_MODULES[name];
+  const loaders = load ? [load] : Object.values(COMMAND_MODULES);
+  for (const mod of await Promise.all(loaders.map((l) => l()))) mod.register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
