@@ -56,8 +56,18 @@ export async function pushCommit(person: string, message: string, edit: () => vo
   edit();
   await git.add('.');
   await git.raw([...AUTHOR, 'commit', '-q', '-m', message]);
-  const pushStartedAt = Date.now();
-  await git.raw(['push', '-q', 'origin', 'main']);
+  let pushStartedAt: number;
+  // The daemon pushes generated/ too: on a race, rebase and push again (bounded).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      pushStartedAt = Date.now();
+      await git.raw(['push', '-q', 'origin', 'main']);
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
+    }
+  }
   const pushMs = Date.now() - pushStartedAt;
   return { head: (await git.revparse(['HEAD'])).trim(), pushStartedAt, pushMs };
 }

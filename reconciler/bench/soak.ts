@@ -136,7 +136,7 @@ try {
     const status = healthy ? await d.status() : null;
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const elapsed = Math.round((Date.now() - (endAt - minutes * 60_000)) / 1000);
-    console.log(`t=${String(elapsed).padStart(4)}s reconciles=${total} (${delta || 'none'}) last=${status?.last?.result ?? '-'} invalid=${status?.invalid ? 'yes' : 'no'} faults=[${[...active].map(([n, k]) => `${n}:${k}`).join(' ')}] rss=${rss.toFixed(1)}MB health=${healthy ? 'ok' : 'MISS'}`);
+    console.log(`t=${String(elapsed).padStart(4)}s reconciles=${total} (${delta || 'none'}) last=${status?.last?.result ?? '-'} invalid=${status?.invalid ? 'yes' : 'no'} nodesNotInSync=${status ? status.nodes.filter((n) => n.status !== 'in-sync').map((n) => `${n.node}:${n.status}`).join(',') || '0' : '-'} faults=[${[...active].map(([n, k]) => `${n}:${k}`).join(' ')}] rss=${rss.toFixed(1)}MB health=${healthy ? 'ok' : 'MISS'}`);
   };
 
   // Bounded: ends at endAt, or at the first sign of a crash.
