@@ -3,7 +3,7 @@
 // 127.0.1.x) and a local bare repository as origin; the daemon provisions the
 // fleet, a commit adds a node as a merged pull request would, the daemon
 // converges it, a drift is introduced and healed; then everything stops.
-import { cp, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -173,8 +173,14 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.stdout.write(`   webhook answered ${res.status}\n`);
     await waitFor('virtuoso to converge', timeoutMs, () => allInSync(d, ['virtuoso']));
     process.stdout.write(`   virtuoso converged ${((Date.now() - pushedAt) / 1000).toFixed(1)} s after the push\n${table(d.status())}\n`);
-    const workers = JSON.parse(await readFile(join(d.git.dir, 'generated', 'openclaw_workers.json'), 'utf8')) as { workers: { worker_id: string; enabled: boolean; models_available: string[] }[] };
-    const v = workers.workers.find((w) => w.worker_id === 'virtuoso_ollama');
+    // What OpenClaw reads: the generated file as the daemon pushed it to origin.
+    type Workers = { workers: { worker_id: string; enabled: boolean; models_available: string[] }[] };
+    const pushedWorker = async (): Promise<Workers['workers'][number] | undefined> => {
+      const text = await simpleGit(origin).show(['main:generated/openclaw_workers.json']).catch(() => '{"workers":[]}');
+      return (JSON.parse(text) as Workers).workers.find((w) => w.worker_id === 'virtuoso_ollama');
+    };
+    await waitFor('virtuoso in the pushed openclaw_workers.json', timeoutMs, async () => (await pushedWorker())?.enabled === true);
+    const v = await pushedWorker();
     process.stdout.write(`   OpenClaw routes to virtuoso_ollama: enabled=${String(v?.enabled)} models=${v?.models_available.join(' ') ?? ''}\n`);
 
     say('drift: someone deletes mistral:7b on maestro by hand');
