@@ -3,12 +3,12 @@
 // git repository as origin, and a person's clone that pushes commits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import type { DaemonStatus } from '../src/daemon/run-daemon.ts';
 import { signGithubBody } from '../src/daemon/webhook.ts';
+import { freePort } from '../src/net/free-port.ts';
 import { createGuard, guardedFetch } from '../src/net/guard.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,19 +16,10 @@ const FLEET_CLI = join(REPO_ROOT, 'reconciler', 'bin', 'fleet.mjs');
 const AUTHOR = ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid'];
 
 // Every request of the benches goes through the loopback guard.
+export { freePort };
+
 export const loopbackFetch = guardedFetch(createGuard({ loopbackOnly: true }));
 
-export async function findFreePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -97,7 +88,7 @@ export interface DaemonChildOptions {
 
 /** Starts `fleet daemon` as a child and waits until /api/health answers. */
 export async function startDaemonChild(options: DaemonChildOptions): Promise<DaemonChild> {
-  const port = await findFreePort();
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
     FLEET_CLI, 'daemon', '--repo', options.origin, '--targets', options.targetsFile, '--workdir', options.workdir,

@@ -6,10 +6,11 @@
 // host-key-rotated) apply to the ssh2 tier only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { FleetError } from '../errors.ts';
+import { freePort } from '../net/free-port.ts';
 import { quote } from '../shell/quote.ts';
 import { NODE_PATH } from './layout.ts';
 import type { SimNode } from './sim-node.ts';
@@ -39,17 +40,6 @@ export interface OpenSshTier {
   stop(): Promise<void>;
 }
 
-async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => resolve());
-  });
-  const address = s.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 function renderLoginScript(node: SimNode): string {
   const p = node.paths;

@@ -4,7 +4,6 @@
 // fleet, a commit adds a node as a merged pull request would, the daemon
 // converges it, a drift is introduced and healed; then everything stops.
 import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { FleetError } from '../../errors.ts';
 import { createLogger, isLogLevel } from '../../daemon/logger.ts';
 import { startDaemon, type DaemonStatus, type RunningDaemon } from '../../daemon/run-daemon.ts';
 import { signGithubBody } from '../../daemon/webhook.ts';
+import { freePort } from '../../net/free-port.ts';
 import { createGuard, guardedFetch } from '../../net/guard.ts';
 import { startSimFleet, type SimFleet } from '../../sim/fleet.ts';
 import type { SimNodeInput } from '../../sim/fleet-source.ts';
@@ -50,17 +50,6 @@ models:
 notes: Added by the demo as a merged pull request would.
 `;
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 function say(text: string): void {
   process.stdout.write(`\n== ${text}\n`);
