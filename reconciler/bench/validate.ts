@@ -66,8 +66,8 @@ try {
     const t = time(args);
     last = t.result;
     if (run > 0) times.push(t.ms); // the first run warms the disk cache
-    // The floor: starting the CLI at all (Node, the TypeScript sources, commander).
-    const h = time([cli, '--help']);
+    // The floor: starting the CLI with the validate command loaded (Node, its sources, commander).
+    const h = time([cli, 'validate', '--help']);
     if (run > 0) startup.push(h.ms);
   }
   const out = String(last?.stdout ?? '');
@@ -83,7 +83,7 @@ try {
     `fleet validate, ${NODES} nodes (${NODES + 3} node files, ${tmp})`,
     `  runs: ${times.length} (+1 warm-up), exit ${String(last?.status)}, ${summary}`,
     `  wall time per process: min ${Math.min(...times).toFixed(0)} ms, median ${med.toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`,
-    `  of which starting the CLI (\`fleet --help\`, median): ${median(startup).toFixed(0)} ms; loading and checking the fleet: ~${(med - median(startup)).toFixed(0)} ms`,
+    `  of which starting the CLI (\`fleet validate --help\`, median): ${median(startup).toFixed(0)} ms; loading and checking the fleet: ~${(med - median(startup)).toFixed(0)} ms`,
     `  target < ${TARGET_MS} ms: ${med < TARGET_MS ? 'met' : 'MISSED'}`,
     '',
   ].join('\n'));
