@@ -176,7 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!desired) lastGood = null;
   }
 
-  /** Fetches; validates a new head; returns whether the last good revision changed. */
+  /** Fetches; validates a new head and makes it the last good revision, or records why it is invalid. */
   async function refreshRevision(): Promise<void> {
     const fetched = await fetchRemoteHead(git);
     state.head = fetched.head;
