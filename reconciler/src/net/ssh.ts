@@ -285,6 +285,17 @@ function summarizeAttempts(node: string, attempts: ReachAttempt[]): Reach {
   return { status, message, attempts };
 }
 
+/** The IP to dial for `address`, or undefined with the reason (blocked, DNS) recorded as an attempt. */
+async function resolveOrRecord(guard: ConnectionGuard, address: string, timeoutMs: number, attempts: ReachAttempt[]): Promise<string | undefined> {
+  try {
+    return await resolveWithin(guard, address, timeoutMs);
+  } catch (err) {
+    if (err instanceof LoopbackViolation) attempts.push({ address, result: 'blocked', message: `${address}: not dialled, ${err.message}` });
+    else attempts.push({ address, result: 'dns', message: `${address}: cannot resolve (${errorText(err)})` });
+    return undefined;
+  }
+}
+
 /**
  * Logs in to a node: each address through guard.resolve() (a blocked address is
  * recorded and never dialled), host key checked in the handshake (a mismatch
@@ -295,14 +306,8 @@ export async function connectNode(target: ConnectTarget, guard: ConnectionGuard)
   const attempts: ReachAttempt[] = [];
   const keyMissing = target.privateKey === '' || (Buffer.isBuffer(target.privateKey) && target.privateKey.length === 0);
   for (const address of target.addresses) {
-    let ip: string;
-    try {
-      ip = await resolveWithin(guard, address, target.connectTimeoutMs);
-    } catch (err) {
-      if (err instanceof LoopbackViolation) attempts.push({ address, result: 'blocked', message: `${address}: not dialled, ${err.message}` });
-      else attempts.push({ address, result: 'dns', message: `${address}: cannot resolve (${errorText(err)})` });
-      continue;
-    }
+    const ip = await resolveOrRecord(guard, address, target.connectTimeoutMs, attempts);
+    if (ip === undefined) continue;
     if (keyMissing) {
       attempts.push({ address, result: 'error', message: `no SSH private key${target.keyPath ? ` at ${target.keyPath}` : ''}: set ssh.key_path in fleet/fleet.yaml to a readable key` });
       return { ok: false, reach: { status: 'error', message: attempts.at(-1)?.message ?? '', attempts } };
@@ -349,14 +354,8 @@ export async function scanHostKey(target: Omit<ConnectTarget, 'knownHostKeys' | 
   const attempts: ReachAttempt[] = [];
   const names = knownHostsNames(target);
   for (const address of target.addresses) {
-    let ip: string;
-    try {
-      ip = await resolveWithin(guard, address, target.connectTimeoutMs);
-    } catch (err) {
-      if (err instanceof LoopbackViolation) attempts.push({ address, result: 'blocked', message: `${address}: not dialled, ${err.message}` });
-      else attempts.push({ address, result: 'dns', message: `${address}: cannot resolve (${errorText(err)})` });
-      continue;
-    }
+    const ip = await resolveOrRecord(guard, address, target.connectTimeoutMs, attempts);
+    if (ip === undefined) continue;
     const seen = await new Promise<{ keyType: string; key: string } | ReachAttempt>((resolve) => {
       const client = new Client();
       let done = false;
