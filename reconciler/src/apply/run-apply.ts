@@ -31,6 +31,8 @@ import { createProgress, type ProgressRenderer } from './progress.ts';
 
 export interface RunApplyOptions {
   fleetDir: string;
+  /** The fleet already loaded and validated from fleetDir (the daemon's last good revision): not loaded again. */
+  desired?: Desired;
   nodes?: string[];
   targetsFile?: string;
   yes: boolean;
@@ -175,7 +177,7 @@ export async function runApply(options: RunApplyOptions): Promise<RunApplyResult
   const phase = async (p: ApplyPhase): Promise<void> => {
     await options.onPhase?.(p, clock.now() - t0);
   };
-  const desired = await loadDesired(options.fleetDir, options.today, options.write);
+  const desired = options.desired ?? (await loadDesired(options.fleetDir, options.today, options.write));
   await phase('loaded');
   const targets: Targets | undefined = options.targetsFile ? await readTargets(options.targetsFile) : undefined;
   const bobHome = options.bobHome ?? (options.targetsFile ? join(dirname(options.targetsFile), 'bob') : homedir());

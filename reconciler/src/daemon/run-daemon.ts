@@ -269,6 +269,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       try {
         applied = await runApply({
           fleetDir: join(lastGood.dir, 'fleet'),
+          desired,
           ...(nodes ? { nodes } : {}),
           ...(options.targetsFile ? { targetsFile: options.targetsFile } : {}),
           yes: true,
