@@ -36,7 +36,16 @@ async function commitAsAlice(message: string, edit: () => void): Promise<string>
   edit();
   await git.add('.');
   await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid', 'commit', '-q', '-m', message]);
-  await git.raw(['push', '-q', 'origin', 'main']);
+  // The daemon pushes generated/ whenever it likes: on a lost race, rebase and retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git.raw(['push', '-q', 'origin', 'main']);
+      break;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
+    }
+  }
   return (await git.revparse(['HEAD'])).trim();
 }
 

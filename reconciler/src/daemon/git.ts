@@ -307,7 +307,7 @@ function identityConfig(author: GitAuthor): string[] {
   return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, '-c', 'commit.gpgsign=false'];
 }
 
-function isPushRace(err: unknown): boolean {
+export function isPushRace(err: unknown): boolean {
   return /non-fast-forward|fetch first|\[rejected\]|\[remote rejected\].*(lock|stale)|cannot lock ref|stale info/i.test(gitMessage(err));
 }
 

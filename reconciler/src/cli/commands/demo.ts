@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { Ollama } from 'ollama';
 import { simpleGit } from 'simple-git';
 import { FleetError } from '../../errors.ts';
+import { isPushRace } from '../../daemon/git.ts';
 import { createLogger, isLogLevel } from '../../daemon/logger.ts';
 import { startDaemon, type DaemonStatus, type RunningDaemon } from '../../daemon/run-daemon.ts';
 import { signGithubBody } from '../../daemon/webhook.ts';
@@ -86,7 +87,17 @@ async function pushChange(origin: string, dir: string, message: string, edit: (w
   await edit(dir);
   await git.add('.');
   await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@symphony.local', 'commit', '-q', '-m', message]);
-  await git.push('origin', 'main');
+  // The daemon pushes generated/ on its own; when it got there first, rebase
+  // onto its commit and push again, as a person (or GitHub's merge) would.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git.push('origin', 'main');
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !isPushRace(err)) throw err;
+      await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@symphony.local', 'pull', '-q', '--rebase', 'origin', 'main']);
+    }
+  }
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
