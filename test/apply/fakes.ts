@@ -18,6 +18,7 @@ export class FakeSession implements RemoteSession {
   readonly node: string;
   readonly address = '127.0.0.1';
   readonly log: { command: string; stdin: string | undefined }[];
+  readonly memo = new Map<string, unknown>();
   closed = false;
   private readonly handler: Handler;
   constructor(node: string, handler: Handler, log: { command: string; stdin: string | undefined }[] = []) {

@@ -119,6 +119,44 @@ describe('observe the simulated fleet', () => {
     }
   });
 
+  it('a kept-open connection gathers boot facts once; a new connection gathers them again', async () => {
+    const pool = createConnectionPool(desired, { targets: sim.targets, guard });
+    const scripts: string[] = [];
+    const spyOn = async (): Promise<void> => {
+      const conn = await pool.session('maestro');
+      if (!conn.ok) throw new Error(`maestro: ${conn.reach.message ?? conn.reach.status}`);
+      const exec = conn.session.exec.bind(conn.session);
+      conn.session.exec = (command, options) => {
+        scripts.push(command.__shell);
+        return exec(command, options);
+      };
+    };
+    try {
+      await spyOn();
+      const first = byName((await observeAll(pool, ['maestro'])).observed, 'maestro');
+      const second = byName((await observeAll(pool, ['maestro'])).observed, 'maestro');
+      expect(scripts).toHaveLength(2);
+      expect(scripts[0]).toMatch(/\bsw_vers\b/);
+      expect(scripts[0]).toMatch(/sysctl -n hw\.memsize/);
+      expect(scripts[1]).not.toMatch(/\bsw_vers\b|hw\.memsize|\bid -u\b|uname -m/);
+      expect(scripts[1]).toMatch(/scutil --get ComputerName/);
+      const stable = (o: ObservedNode): unknown => ({ ...o.facts, disk: undefined });
+      expect(second.facts?.os).toEqual(first.facts?.os);
+      expect(second.facts?.hardware).toEqual(first.facts?.hardware);
+      expect(stable(second)).toEqual(stable(first));
+      expect(first.facts?.os.product_version).toMatch(/^\d+\.\d+/);
+      expect(second.facts?.hardware.ram_bytes).toBe(64 * 2 ** 30);
+
+      pool.forget('maestro');
+      await spyOn();
+      await observeAll(pool, ['maestro']);
+      expect(scripts).toHaveLength(3);
+      expect(scripts[2]).toMatch(/\bsw_vers\b/);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('faults: down, hang, ollama-500 and a rotated host key, each reported, all within the timeout', async () => {
     await sim.control.setFault('maestro', 'down');
     await sim.control.setFault('tempo', 'hang');

@@ -1,13 +1,14 @@
 // The real-OpenSSH tier: Debian's sshd on loopback with the same node dirs,
 // stand-ins and keys. The reconciler's SSH client and the stock ssh client
 // must get the same answers from it as from the ssh2 tier.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard } from '../../reconciler/src/net/guard.ts';
 import { connectNode } from '../../reconciler/src/net/ssh.ts';
 import { buildProbe } from '../../reconciler/src/observe/probe.ts';
 import { splitProbeOutput } from '../../reconciler/src/observe/parse-sections.ts';
+import { raw } from '../../reconciler/src/shell/quote.ts';
 import { factsFromProbe } from '../../reconciler/src/observe/parse-probe.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { opensshUnavailableReason, startOpenSshTier, type OpenSshTier } from '../../reconciler/src/sim/openssh.ts';
@@ -80,4 +81,39 @@ describe.skipIf(unavailable !== undefined)('real sshd tier', () => {
       expect(facts[1]).toEqual(facts[0]);
     }
   });
+
+  it('stop() also ends a command still running in a session (sshd runs it in a session of its own)', async () => {
+    const node = sim.fleet.node('stagehand');
+    const own = await startOpenSshTier([node], readFileSync(sim.fleet.paths.clientPublicKey, 'utf8').trim());
+    const s = own.nodes[0]!;
+    const connected = await connectNode(
+      { node: node.name, addresses: [s.host], port: s.port, user: s.user, privateKey: readFileSync(sim.fleet.clientKeyPath), knownHostKeys: [node.hostKey()], trustOnFirstUse: false, connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 },
+      guard,
+    );
+    if (!connected.ok) throw new Error(connected.reach.message ?? connected.reach.status);
+    const pidFile = join(node.paths.home, 'hung.pid');
+    const hung = connected.session.exec(raw('echo $$ > ~/hung.pid; exec sleep 300'));
+    let pid = 0;
+    for (let i = 0; i < 100 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : 0);
+    }
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(true);
+    await own.stop();
+    for (let i = 0; i < 40 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isAlive(pid)).toBe(false);
+    const result = await hung;
+    expect(result.code).not.toBe(0);
+    connected.session.close();
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -24,5 +24,10 @@ export interface RemoteSession {
   /** The address that answered. */
   readonly address: string;
   exec(command: ShellLine, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Values that hold for the life of this connection and die with it (e.g.
+   * facts that change only across a reboot, which ends the connection).
+   */
+  readonly memo: Map<string, unknown>;
   close(): void;
 }

@@ -75,6 +75,7 @@ export class SshSession implements RemoteSession {
   readonly node: string;
   readonly address: string;
   readonly defaultTimeoutMs: number;
+  readonly memo = new Map<string, unknown>();
   #client: Client;
   #closed = false;
 
@@ -231,6 +232,9 @@ function dialAddress(target: ConnectTarget, address: string, ip: string): Promis
       if (!seen) { fail('error', `${address}: no host key seen`); return; }
       finish({ ok: true, client, hostKey: { ...seen, line: hostKeyLine(), trustedOnFirstUse: verdict === 'tofu' } });
     });
+    // Each exec is a few small packets each way; with Nagle on, every one
+    // waits out the peer's delayed ACK (~40 ms on Linux, more on macOS).
+    client.on('connect', () => client.setNoDelay(true));
     client.on('error', (err: Error) => classify(err));
     client.on('close', () => classify(new Error('connection closed during the handshake')));
     const algorithms = hostKeyAlgorithmsFor(pinnedBlobs.map((p) => p.keyType));

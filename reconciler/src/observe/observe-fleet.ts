@@ -1,7 +1,8 @@
 // observe: every selected node, at most `concurrency` at once, each bounded by
 // its own timeouts, so a dead or hung node never holds up the others' report.
 // Per node: the pooled SSH session runs the probe (one exec) while Bob asks
-// the node's Ollama directly; the pure parsers turn both into facts.
+// the node's Ollama directly; the pure parsers turn both into facts. Facts
+// that change only across a reboot are gathered once per connection.
 import pLimit from 'p-limit';
 import type { Desired } from '../load/desired.ts';
 import { FleetError } from '../errors.ts';
@@ -12,7 +13,11 @@ import type { ConnectionPool } from './connections.ts';
 import { ollamaUrlFor } from './connections.ts';
 import { factsFromProbe } from './parse-probe.ts';
 import { splitProbeOutput } from './parse-sections.ts';
-import { buildProbe } from './probe.ts';
+import type { ProbeSections } from './parse-sections.ts';
+import { BOOT_SECTIONS, buildProbe } from './probe.ts';
+
+/** RemoteSession.memo key: the probe's BOOT_SECTIONS as this connection first saw them. */
+const BOOT_MEMO = 'observe.boot-sections';
 
 export interface ObserveOptions {
   /** Only these nodes (names from fleet/nodes); all when absent. */
@@ -49,7 +54,9 @@ export async function observeNode(node: string, pool: ConnectionPool, options: O
   const target = pool.target(node);
   if (!target) return done({ reach: { status: 'error', message: `${node}: no connection settings`, attempts: [] } });
 
-  const probe = buildProbe({ ollamaPort: target.ollamaPort });
+  // Boot facts from this connection's first complete probe, if there was one.
+  const boot = conn.session.memo.get(BOOT_MEMO) as ProbeSections | undefined;
+  const probe = buildProbe({ ollamaPort: target.ollamaPort, skipBootSections: boot !== undefined });
   const url = target.ollamaUrlFollowsSsh ? ollamaUrlFor(conn.session.address, target.ollamaPort) : target.ollamaUrl;
   const [result, external] = await Promise.all([
     conn.session.exec(probe.script, { timeoutMs: target.commandTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }),
@@ -59,7 +66,14 @@ export async function observeNode(node: string, pool: ConnectionPool, options: O
     return done({ reach: { ...conn.reach, status: 'timeout', message: `logged in at ${conn.session.address}, but the probe did not finish within ${target.commandTimeoutMs / 1000} s` } });
   }
   const sections = splitProbeOutput(result.stdout, result.stderr, probe.nonce);
+  if (boot) for (const [name, section] of boot) sections.set(name, section);
   const { facts, complete } = factsFromProbe(sections, external, probe.nonce);
+  if (complete && !boot) {
+    conn.session.memo.set(BOOT_MEMO, new Map(BOOT_SECTIONS.flatMap((name) => {
+      const section = sections.get(name);
+      return section ? [[name, section] as const] : [];
+    })));
+  }
   if (!complete) {
     const why = result.stderr.split('\n').find((l) => l.trim() !== '' && !l.includes(probe.nonce)) ?? `exit ${String(result.code ?? result.signal)}`;
     return done({ reach: { ...conn.reach, status: 'error', message: `logged in at ${conn.session.address}, but the probe stopped early (${sections.size} sections): ${why.trim()}` } });

@@ -35,6 +35,14 @@ export const SYSCTL_NAMES = ['hw.memsize', 'hw.ncpu', 'hw.model', 'machdep.cpu.b
 /** The local Ollama calls, in the order the one curl makes them. */
 export const LOCAL_OLLAMA_PATHS = ['/api/version', '/api/tags', '/api/ps'] as const;
 
+/**
+ * Sections whose facts change only across a reboot (macOS version, chip, RAM)
+ * or never (the login's uid and home). A reboot ends the SSH connection, so
+ * observe gathers them once per connection and a kept-open connection's
+ * probe leaves them out.
+ */
+export const BOOT_SECTIONS = ['os.sw_vers', 'hw.uname', 'hw.arm64', 'hw.sysctl', 'user.id', 'user.home'] as const;
+
 export const SECTIONS = [
   'name.computer', 'name.host', 'name.local', 'os.sw_vers', 'hw.uname', 'hw.arm64', 'hw.sysctl',
   'user.id', 'user.home', 'disk.df', 'disk.models', 'ollama.partial', 'ollama.manifests',
@@ -54,6 +62,8 @@ export interface ProbeOptions {
   nonce?: string;
   /** Seconds curl may take per local Ollama call. */
   curlTimeoutS?: number;
+  /** Leave out BOOT_SECTIONS (the caller has them from this connection's first probe). */
+  skipBootSections?: boolean;
 }
 
 /** What curl's --write-out prints after each response: status and curl's exit code. */
@@ -75,13 +85,15 @@ export function buildProbe(options: ProbeOptions): Probe {
     raw('_fb name.computer; scutil --get ComputerName; _fe $?'),
     raw('_fb name.host; scutil --get HostName; _fe $?'),
     raw('_fb name.local; scutil --get LocalHostName; _fe $?'),
-    raw('_fb os.sw_vers; sw_vers; _fe $?'),
-    raw('_fb hw.uname; uname -m; _fe $?'),
-    // Intel has no such name: its own call, so the others are not lost with it.
-    raw('_fb hw.arm64; sysctl -n hw.optional.arm64; _fe $?'),
-    sh`_fb hw.sysctl; sysctl -n ${SYSCTL_NAMES}; _fe $?`,
-    raw('_fb user.id; id -u; _fe $?'),
-    raw(`_fb user.home; printf '%s\\n' "$HOME"; _fe $?`),
+    ...(options.skipBootSections ? [] : [
+      raw('_fb os.sw_vers; sw_vers; _fe $?'),
+      raw('_fb hw.uname; uname -m; _fe $?'),
+      // Intel has no such name: its own call, so the others are not lost with it.
+      raw('_fb hw.arm64; sysctl -n hw.optional.arm64; _fe $?'),
+      sh`_fb hw.sysctl; sysctl -n ${SYSCTL_NAMES}; _fe $?`,
+      raw('_fb user.id; id -u; _fe $?'),
+      raw(`_fb user.home; printf '%s\\n' "$HOME"; _fe $?`),
+    ]),
     raw('_fb disk.df; df -Pk "$HOME"; _fe $?'),
     raw('_fb disk.models; du -sk "$HOME/.ollama/models"; _fe $?'),
     raw(`_fb ollama.partial; if [ -d "$HOME/.ollama/models/blobs" ]; then find "$HOME/.ollama/models/blobs" -type f -name '*-partial' -exec wc -c {} +; fi; _fe $?`),

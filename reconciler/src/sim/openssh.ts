@@ -5,7 +5,7 @@
 // against the real server; faults of the network kind (down, hang, slow,
 // host-key-rotated) apply to the ssh2 tier only.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,42 @@ export interface OpenSshTier {
 }
 
 
+/** Every live descendant of `root` with its process group, read from /proc (the tier is Linux-only). */
+export function descendantsOf(root: number): { pid: number; pgid: number }[] {
+  const byParent = new Map<number, { pid: number; pgid: number }[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const pgid = Number(fields[2]);
+    const list = byParent.get(ppid) ?? [];
+    list.push({ pid: Number(name), pgid });
+    byParent.set(ppid, list);
+  }
+  const out: { pid: number; pgid: number }[] = [];
+  const queue = [root];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (const child of byParent.get(next) ?? []) {
+      out.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return out;
+}
+
 function renderLoginScript(node: SimNode): string {
   const p = node.paths;
   return `#!/bin/sh
@@ -71,6 +107,12 @@ function renderConfig(node: SimNode, host: string, port: number, user: string, d
     'PrintMotd no',
     'PrintLastLog no',
     'AcceptEnv LANG LC_*',
+    // sshd runs the ForceCommand with the account's login shell. On a Mac that
+    // is zsh, whose -c sources no rc file; Debian's bash -c sources ~/.bashrc
+    // when started by sshd (SSH_SOURCE_BASHRC), but only in a top-level shell:
+    // SHLVL=1 makes it level 2, so the probe pays for no .bashrc (on a dev box
+    // running pyenv init, ~100 processes and ~90 ms per exec).
+    'SetEnv SHLVL=1',
     'LogLevel ERROR',
     '',
   ].join('\n');
@@ -109,6 +151,10 @@ export async function startOpenSshTier(nodes: readonly SimNode[], clientPublicKe
   const host = '127.0.0.1';
   const started: { node: OpenSshNode; child: ChildProcess }[] = [];
   const stop = async (): Promise<void> => {
+    // sshd's sessions run in sessions of their own (setsid), so stopping the
+    // listener leaves a command that is still running (a hung probe) behind:
+    // find every descendant first, and end them by process group after.
+    const leftovers = started.flatMap(({ child }) => (child.pid === undefined ? [] : descendantsOf(child.pid)));
     await Promise.all(
       started.map(
         ({ child }) =>
@@ -119,6 +165,13 @@ export async function startOpenSshTier(nodes: readonly SimNode[], clientPublicKe
           }),
       ),
     );
+    for (const { pid, pgid } of leftovers) {
+      try {
+        process.kill(pgid > 1 && pgid !== process.pid ? -pgid : pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   };
   try {
     for (const node of nodes) {
