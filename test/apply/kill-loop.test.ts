@@ -101,12 +101,18 @@ async function damage(round: number): Promise<void> {
 
 const STEP_LINE = /^(ok|FAILED|MANUAL|skipped|retry|pulling) /gm;
 
+/**
+ * How long an apply ran when a kill came too late: the next kills are drawn
+ * within it, so they land mid-run however fast this machine applies.
+ */
+const span = { start: 2500, plan: 3000, lines: 14 };
+
 /** Kills the apply after a random number of step lines, a random time after its plan, or a random time after its start. */
 async function killSomewhere(round: number): Promise<string> {
   const run = spawnApply(f);
   const mode = round % 5 === 4 ? 'start' : round % 2 === 1 ? 'lines' : 'plan';
-  const lines = 1 + Math.floor(Math.random() * 14);
-  const delay = Math.floor(Math.random() * (mode === 'start' ? 2500 : 3000));
+  const lines = 1 + Math.floor(Math.random() * span.lines);
+  const delay = Math.floor(Math.random() * (mode === 'start' ? span.start : span.plan));
   const started = Date.now();
   let planAt: number | undefined;
   let how = '';
@@ -124,6 +130,12 @@ async function killSomewhere(round: number): Promise<string> {
     await new Promise((r) => setTimeout(r, 5));
   }
   const code = await run.exit;
+  if (how === '') {
+    const seen = run.output().match(STEP_LINE)?.length ?? 0;
+    span.start = Math.max(150, Math.min(span.start, Date.now() - started));
+    if (planAt !== undefined) span.plan = Math.max(100, Math.min(span.plan, Date.now() - planAt));
+    if (seen > 0) span.lines = Math.min(span.lines, seen);
+  }
   return how === '' ? `finished first (exit ${String(code)})` : how;
 }
 

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseRemoteLogin, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from '../../reconciler/src/observe/parse-system.ts';
-import { compareVersions, parseBrewKegs, parseBrewListVersions, parseBrewServices } from '../../reconciler/src/observe/parse-brew.ts';
+import { brewServiceStatus, compareVersions, parseBrewKegs, parseBrewListVersions } from '../../reconciler/src/observe/parse-brew.ts';
+import { parseBrewServices } from './helpers/brew-services.ts';
 import { observeFileContent, splitHeadOutput } from '../../reconciler/src/observe/parse-files.ts';
 import { parseCrontab, parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
 import {
@@ -138,6 +139,15 @@ describe('Homebrew', () => {
     expect(parseBrewServices(fixture('brew/services.txt'))).toEqual(expected);
     expect(parseBrewServices(fixture('brew/services.json'))).toEqual(expected);
     expect(parseBrewServices('[not json')).toEqual({});
+  });
+  it('a service\'s status from its launchd label, as brew services derives it', () => {
+    expect(brewServiceStatus({ loaded: true, pid: 512, last_exit: 0 })).toBe('started');
+    expect(brewServiceStatus({ loaded: true, pid: null, last_exit: 1 })).toBe('error');
+    expect(brewServiceStatus({ loaded: true, pid: null, last_exit: -9 })).toBe('error');
+    expect(brewServiceStatus({ loaded: true, pid: null, last_exit: 0 })).toBe('stopped');
+    expect(brewServiceStatus({ loaded: true, pid: null, last_exit: null })).toBe('stopped');
+    expect(brewServiceStatus({ loaded: false, pid: null, last_exit: null })).toBe('none');
+    expect(brewServiceStatus(null)).toBeNull();
   });
 });
 

@@ -16,7 +16,8 @@ import {
   parseUname,
 } from '../../reconciler/src/observe/parse-system.ts';
 import { parseCrontab, parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
-import { parseBrewListVersions, parseBrewServices } from '../../reconciler/src/observe/parse-brew.ts';
+import { brewServiceStatus, parseBrewListVersions } from '../../reconciler/src/observe/parse-brew.ts';
+import { parseBrewServices } from '../observe/helpers/brew-services.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import type { SimNode } from '../../reconciler/src/sim/sim-node.ts';
 import { REPO_FLEET_DIR, startTestFleet } from './fleet-fixture.ts';
@@ -258,6 +259,9 @@ describe('launchd', () => {
     const rows = parseLaunchctlList(r.stdout);
     expect(rows.find((x) => x.label === 'homebrew.mxcl.ollama')).toMatchObject({ pid: null, status: 1 });
     expect(parseBrewServices(r.stdout.slice(r.stdout.indexOf('Name')))).toEqual({ ollama: 'error' });
+    // the probe reads launchd instead of brew, and must come to the same status
+    const agent = await bob.exec('launchctl list homebrew.mxcl.ollama');
+    expect(brewServiceStatus(parseLaunchctlLabel(agent.stdout, agent.code, 'homebrew.mxcl.ollama', agent.stderr))).toBe('error');
     await bob.exec('"${FLEET_ROOT-}/opt/homebrew/bin/brew" services stop ollama');
   });
 
@@ -339,9 +343,15 @@ describe('Homebrew', () => {
     const r = await john.exec(`${brew} services start ollama && ${brew} services list`);
     expect(r.stdout).toBe('==> Successfully started `ollama` (label: homebrew.mxcl.ollama)\nName   Status  User File\nollama started john ~/Library/LaunchAgents/homebrew.mxcl.ollama.plist\n');
     expect(john.serving()).toMatchObject({ loopback: true, external: false });
+    const viaLaunchd = async (): Promise<string | null> => {
+      const a = await john.exec('launchctl list homebrew.mxcl.ollama');
+      return brewServiceStatus(parseLaunchctlLabel(a.stdout, a.code, 'homebrew.mxcl.ollama', a.stderr));
+    };
+    expect(await viaLaunchd()).toBe('started');
     expect((await john.exec('curl -s 127.0.0.1:11434/api/tags')).stdout).toBe('{"models":[]}');
     const stopped = await john.exec(`${brew} services stop ollama && ${brew} services list --json`);
     expect(parseBrewServices(stopped.stdout.slice(stopped.stdout.indexOf('[')))).toEqual({ ollama: 'none' });
+    expect(await viaLaunchd()).toBe('none');
     expect(john.serving()).toBeUndefined();
   });
 });

@@ -32,35 +32,16 @@ export function parseBrewListVersions(stdout: string): Record<string, string> {
 }
 
 /**
- * `brew services list` as JSON (`--json`: `[{name, status, ...}]`) or as the
- * table (`Name Status User File`).
+ * What `brew services list` reports for a formula's service, derived the way
+ * it derives it, from the launchd state of `homebrew.mxcl.<name>`: running ->
+ * started; loaded, last exit non-zero -> error; loaded, exited 0 -> stopped;
+ * not loaded -> none. null when launchctl's answer was unusable.
  */
-export function parseBrewServices(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const text = stdout.trim();
-  if (text.startsWith('[')) {
-    try {
-      const rows: unknown = JSON.parse(text);
-      if (Array.isArray(rows)) {
-        for (const row of rows as unknown[]) {
-          if (row && typeof row === 'object') {
-            const { name, status } = row as { name?: unknown; status?: unknown };
-            if (typeof name === 'string') out[name] = typeof status === 'string' ? status : 'unknown';
-          }
-        }
-      }
-      return out;
-    } catch {
-      return out;
-    }
-  }
-  for (const line of text.split(/\r?\n/)) {
-    const [name, status] = line.trim().split(/\s+/);
-    if (!name || !status || name === 'Name') continue;
-    if (!/^[A-Za-z0-9@._+-]+$/.test(name)) continue;
-    out[name] = status;
-  }
-  return out;
+export function brewServiceStatus(agent: { loaded: boolean; pid: number | null; last_exit: number | null } | null): string | null {
+  if (agent === null) return null;
+  if (!agent.loaded) return 'none';
+  if (agent.pid !== null) return 'started';
+  return agent.last_exit !== null && agent.last_exit !== 0 ? 'error' : 'stopped';
 }
 
 /**

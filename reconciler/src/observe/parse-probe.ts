@@ -5,13 +5,14 @@ import type { ManagedFileId, ObservedFacts, ObservedFile } from '../schema/obser
 import { MANAGED_FILES } from '../schema/observed.ts';
 import type { ExternalOllama } from './check-ollama.ts';
 import type { ProbeSection, ProbeSections } from './parse-sections.ts';
-import { parseBrewKegs, parseBrewServices } from './parse-brew.ts';
+import { brewServiceStatus, parseBrewKegs } from './parse-brew.ts';
 import { observeFileContent, splitHeadOutput } from './parse-files.ts';
 import { parseCrontab, parseLaunchctlLabel } from './parse-launchd.ts';
 import { parseCurlMulti, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
 import type { CurlResponse } from './parse-ollama.ts';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from './parse-system.ts';
-import { curlMarker, MANAGED_FILE_PATHS, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
+import { BREW_SERVICE } from '../plan/desired-files.ts';
+import { BREW_OLLAMA_LABEL, curlMarker, MANAGED_FILE_PATHS, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
 
 export interface FactsResult {
   facts: ObservedFacts;
@@ -51,7 +52,9 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
   if (prefix !== null && kegsSection.code !== 0) warnings.push(`brew.kegs: ${firstLine(kegsSection.stderr) || `exit ${String(kegsSection.code)}`}`);
   const { formulae, casks } = prefix !== null ? parseBrewKegs(kegsSection.stdout) : { formulae: {}, casks: {} };
   const servicesSection = get('brew.services');
-  const services = prefix !== null && servicesSection.code === 0 ? parseBrewServices(servicesSection.stdout) : {};
+  const serviceStatus = prefix !== null ? brewServiceStatus(parseLaunchctlLabel(servicesSection.stdout, servicesSection.code, BREW_OLLAMA_LABEL, servicesSection.stderr)) : null;
+  // As `brew services list` would: installed formulae with a service, and a loaded agent whatever its formula.
+  const services: Record<string, string> = serviceStatus !== null && (serviceStatus !== 'none' || BREW_SERVICE in formulae) ? { [BREW_SERVICE]: serviceStatus } : {};
 
   const cli = get('ollama.cli');
   const local = get('ollama.local');

@@ -8,14 +8,15 @@
 // node's fake root in the simulator.
 //
 // Few processes, because each costs: Homebrew's kegs are listed with one
-// `find` instead of two Ruby `brew list` runs, the three local Ollama calls
-// share one curl, and the managed files are read by one `head`.
+// `find` instead of two Ruby `brew list` runs, its Ollama service is read from
+// launchd instead of `brew services list`, the three local Ollama calls share
+// one curl, and the managed files are read by one `head`.
 import { randomBytes } from 'node:crypto';
 import type { ManagedFileId } from '../schema/observed.ts';
 import { MANAGED_FILES } from '../schema/observed.ts';
 import { raw, sh } from '../shell/quote.ts';
 import type { ShellLine } from '../shell/quote.ts';
-import { AGENT_LABEL, MANAGED_PATHS } from '../plan/desired-files.ts';
+import { AGENT_LABEL, BREW_SERVICE, MANAGED_PATHS } from '../plan/desired-files.ts';
 import { probeMarker } from './parse-sections.ts';
 
 /** Managed files, relative to the node's home: the paths plan and apply write. */
@@ -25,6 +26,9 @@ export const MANAGED_FILE_PATHS: Record<ManagedFileId, string> = MANAGED_PATHS;
 export const MANAGED_DIRS = ['.ollama', '.symphony', '.symphony/logs', '.symphony/registry', 'Library/LaunchAgents'] as const;
 
 export const OLLAMA_AGENT_LABEL = AGENT_LABEL;
+
+/** Homebrew's own agent for Ollama (`brew services start ollama`): a second server on the agent's port. */
+export const BREW_OLLAMA_LABEL = `homebrew.mxcl.${BREW_SERVICE}`;
 
 /** A file bigger than this is read only up to it (+1 byte, to know it was cut). */
 export const FILE_READ_MAX = 256 * 1024;
@@ -104,7 +108,9 @@ export function buildProbe(options: ProbeOptions): Probe {
     raw(`_fb brew.prefix; _fp=; for _p in /opt/homebrew /usr/local; do if [ -x "\${FLEET_ROOT-}$_p/bin/brew" ]; then _fp=$_p; break; fi; done; printf '%s\\n' "$_fp"; _fe $?`),
     // Cellar/<formula>/<version> and Caskroom/<cask>/<version>: what `brew list --versions` reads.
     raw(`_fb brew.kegs; if [ -n "$_fp" ]; then find "\${FLEET_ROOT-}$_fp/Cellar" "\${FLEET_ROOT-}$_fp/Caskroom" -mindepth 2 -maxdepth 2; else false; fi; _fe $?`),
-    raw(`_fb brew.services; if [ -n "$_fp" ]; then "\${FLEET_ROOT-}$_fp/bin/brew" services list --json; else false; fi; _fe $?`),
+    // What `brew services list` would say about Ollama, from the launchd label
+    // it reads: without starting Homebrew's Ruby (most of a second on a Mac).
+    sh`_fb brew.services; if [ -n "$_fp" ]; then launchctl list ${BREW_OLLAMA_LABEL}; else false; fi; _fe $?`,
     raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -n "$_fo" ]; then "$_fo" --version; else false; fi; _fe $?`),
     sh`_fb ollama.local; curl -s --connect-timeout 2 -m ${curlMax} -w ${`\\n${curlMarker(nonce)} %{http_code} %{exitcode}\\n`} ${urls}; _fe $?`,
     // Relative names, so head's headers are known text: `==> .ollama/ollama.env <==`.

@@ -59,6 +59,7 @@ export function makeFakeMac(options: FakeMacOptions): FakeMac {
   ]);
   caseScript(join(bin, 'launchctl'), [
     ['"list com.symphony.ollama"', p ? `printf '{\\n\\t"Label" = "com.symphony.ollama";\\n\\t"LastExitStatus" = 0;\\n\\t"PID" = 512;\\n};\\n'` : `echo 'Could not find service "com.symphony.ollama" in domain for port' >&2; exit 113`],
+    ['"list homebrew.mxcl.ollama"', `echo 'Could not find service "homebrew.mxcl.ollama" in domain for port' >&2; exit 113`],
   ]);
   caseScript(join(bin, 'crontab'), [['"-l"', p ? `printf '%s\\n' '${HEARTBEAT_LINE}'` : "echo 'crontab: no crontab for bob' >&2; exit 1"]]);
   caseScript(join(bin, 'sudo'), [['"-n true"', p ? 'exit 0' : "echo 'sudo: a password is required' >&2; exit 1"]]);
@@ -69,7 +70,6 @@ export function makeFakeMac(options: FakeMacOptions): FakeMac {
     caseScript(join(root, prefix, 'bin', 'brew'), [
       ['"list --formula --versions"', "printf 'ollama 0.12.6\\n'"],
       ['"list --cask --versions"', "printf 'docker 4.30.0,150182\\ngoogle-chrome 126.0.6478.127\\n'"],
-      ['"services list --json"', `printf '[{"name":"ollama","status":"none","user":null,"file":"${prefix}/opt/ollama/homebrew.mxcl.ollama.plist","exit_code":null}]\\n'`],
     ]);
     caseScript(join(root, prefix, 'bin', 'ollama'), [['"--version"', "echo 'ollama version is 0.12.6'"]]);
     for (const keg of ['Cellar/ollama/0.12.6/bin', 'Caskroom/docker/4.30.0,150182', 'Caskroom/docker/.metadata', 'Caskroom/google-chrome/126.0.6478.127']) {
