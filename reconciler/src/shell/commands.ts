@@ -34,14 +34,14 @@ export const MACOS_COMMANDS = [
   { name: 'pmset', provider: 'system', purpose: 'keep a server node awake (-a sleep 0 disksleep 0), read with -g' },
   { name: 'df', provider: 'system', purpose: 'free space on the volume holding ~/.ollama (-Pk)' },
   { name: 'du', provider: 'system', purpose: 'size of ~/.ollama/models' },
-  { name: 'launchctl', provider: 'system', purpose: 'the Ollama launchd agent: list, bootstrap, bootout, kickstart' },
+  { name: 'launchctl', provider: 'system', purpose: 'the Ollama launchd agent: list, bootstrap, bootout, kickstart; list homebrew.mxcl.ollama (what brew services reports)' },
   { name: 'plutil', provider: 'system', purpose: 'lint a plist before loading it; -convert json to read one' },
   { name: 'crontab', provider: 'system', purpose: 'read (-l) and install (-) the heartbeat line' },
   { name: 'ipconfig', provider: 'system', purpose: 'getifaddr en0/en1: the node\'s LAN address' },
   { name: 'id', provider: 'system', purpose: 'uid for the gui/<uid> launchd domain (-u)' },
   { name: 'date', provider: 'system', purpose: 'the node\'s clock (+%s) to detect skew; heartbeat timestamps' },
   { name: 'curl', provider: 'system', purpose: 'probe Ollama on the node\'s localhost; fetch the Homebrew installer; heartbeat POSTs' },
-  { name: 'brew', provider: 'homebrew', purpose: 'install/list formulae and casks, brew services; installed by the Homebrew installer' },
+  { name: 'brew', provider: 'homebrew', purpose: 'install formulae and casks, brew services stop; installed by the Homebrew installer' },
   { name: 'ollama', provider: 'homebrew', purpose: 'ollama list/pull/rm/ps/--version; `ollama serve` run by launchd' },
 ] as const satisfies readonly MacCommand[];
 
