@@ -156,6 +156,8 @@ describe('Ollama', () => {
     expect(parseOllamaCliVersion(fixture('ollama/version.txt'))).toBe('0.12.6');
     expect(parseOllamaCliVersion('', fixture('ollama/version-server-down.txt'))).toBe('0.12.6');
     expect(parseOllamaCliVersion('zsh: command not found: ollama')).toBeNull();
+    // a CLI upgraded under a running server: the CLI's own version wins
+    expect(parseOllamaCliVersion('ollama version is 0.12.6\nWarning: client version is 0.12.7\n')).toBe('0.12.7');
   });
   it('sizes in decimal units', () => {
     expect(parseHumanSize('4.9 GB')).toBe(4.9e9);

@@ -4,6 +4,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildProbe, MANAGED_FILE_PATHS, SECTIONS } from '../../reconciler/src/observe/probe.ts';
 import { splitProbeOutput } from '../../reconciler/src/observe/parse-sections.ts';
 import { factsFromProbe } from '../../reconciler/src/observe/parse-probe.ts';
@@ -79,6 +81,21 @@ describe.each(['/bin/sh', '/bin/bash'])('probe under %s', (shell) => {
     expect(facts.home).toBe(mac.home);
     expect(facts.dirs).toEqual({ '~/.ollama': true, '~/.symphony': true, '~/.symphony/logs': true, '~/.symphony/registry': true, '~/Library/LaunchAgents': true });
     expect(checkObserved([node(facts)])).toEqual([]);
+  });
+
+  it('the CLI version: Homebrew\'s from its keg without running it, any other ollama asked', async () => {
+    const mac = makeFakeMac({ provisioned: true });
+    macs.push(mac);
+    // Homebrew's ollama would say something else if it were run: the keg's version is used.
+    writeFileSync(join(mac.root, 'opt/homebrew/bin/ollama'), '#!/bin/sh\necho "ollama version is 9.9.9"\n');
+    expect((await runProbe(mac, shell)).facts.ollama.cli_version).toBe('0.12.6');
+
+    const app = makeFakeMac({ provisioned: false });
+    macs.push(app);
+    const cli = join(app.root, 'Applications/Ollama.app/Contents/Resources/ollama');
+    mkdirSync(dirname(cli), { recursive: true });
+    writeFileSync(cli, '#!/bin/sh\necho "ollama version is 0.12.6"; echo "Warning: client version is 0.13.0"\n', { mode: 0o755 });
+    expect((await runProbe(app, shell)).facts.ollama.cli_version).toBe('0.13.0');
   });
 
   it('a factory-fresh Intel Mac: unset HostName, no Homebrew, no crontab, no sudo, nothing managed', async () => {

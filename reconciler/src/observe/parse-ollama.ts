@@ -17,14 +17,21 @@ export interface LoadedModel {
   context_length?: number;
 }
 
-/** `ollama --version`: `ollama version is 0.12.6`, or `Warning: client version is 0.12.6` when the server is down. */
+/**
+ * The CLI's own version from `ollama --version`: `ollama version is 0.12.6`
+ * is the server's, and matches the CLI unless a `Warning: client version is
+ * 0.12.7` follows (a CLI upgraded under a running server, or no server).
+ */
 export function parseOllamaCliVersion(stdout: string, stderr = ''): string | null {
   const text = `${stdout}\n${stderr}`;
-  const server = /ollama version is\s+(\S+)/i.exec(text);
-  if (server) return server[1] ?? null;
   const client = /client version is\s+(\S+)/i.exec(text);
-  return client ? (client[1] ?? null) : null;
+  if (client) return client[1] ?? null;
+  const server = /ollama version is\s+(\S+)/i.exec(text);
+  return server ? (server[1] ?? null) : null;
 }
+
+/** What the probe's ollama.cli section prints instead of running the CLI when it is Homebrew's: its version is the keg's. */
+export const CLI_FROM_KEG = 'homebrew-keg';
 
 const UNIT: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
 

@@ -8,7 +8,7 @@ import type { ProbeSection, ProbeSections } from './parse-sections.ts';
 import { brewServiceStatus, parseBrewKegs } from './parse-brew.ts';
 import { observeFileContent, splitHeadOutput } from './parse-files.ts';
 import { parseCrontab, parseLaunchctlLabel } from './parse-launchd.ts';
-import { parseCurlMulti, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
+import { CLI_FROM_KEG, parseCurlMulti, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
 import type { CurlResponse } from './parse-ollama.ts';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from './parse-system.ts';
 import { BREW_SERVICE } from '../plan/desired-files.ts';
@@ -57,6 +57,7 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
   const services: Record<string, string> = serviceStatus !== null && (serviceStatus !== 'none' || BREW_SERVICE in formulae) ? { [BREW_SERVICE]: serviceStatus } : {};
 
   const cli = get('ollama.cli');
+  const cliVersion = cli.code === 0 && cli.stdout.trim() === CLI_FROM_KEG ? (formulae[BREW_SERVICE] ?? null) : cli.code === null ? null : parseOllamaCliVersion(cli.stdout, cli.stderr);
   const local = get('ollama.local');
   const responses = parseCurlMulti(local.stdout, curlMarker(nonce));
   const noAnswer: CurlResponse = { status: null, body: '', error: local.code === null ? 'did not finish' : `curl exit ${String(local.code)}` };
@@ -149,7 +150,7 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
     },
     brew: { prefix, formulae, casks, services },
     ollama: {
-      cli_version: cli.code === null ? null : parseOllamaCliVersion(cli.stdout, cli.stderr),
+      cli_version: cliVersion,
       local: localState,
       external: externalState,
       models,

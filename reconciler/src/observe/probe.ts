@@ -17,6 +17,7 @@ import { MANAGED_FILES } from '../schema/observed.ts';
 import { raw, sh } from '../shell/quote.ts';
 import type { ShellLine } from '../shell/quote.ts';
 import { AGENT_LABEL, BREW_SERVICE, MANAGED_PATHS } from '../plan/desired-files.ts';
+import { CLI_FROM_KEG } from './parse-ollama.ts';
 import { probeMarker } from './parse-sections.ts';
 
 /** Managed files, relative to the node's home: the paths plan and apply write. */
@@ -111,7 +112,9 @@ export function buildProbe(options: ProbeOptions): Probe {
     // What `brew services list` would say about Ollama, from the launchd label
     // it reads: without starting Homebrew's Ruby (most of a second on a Mac).
     sh`_fb brew.services; if [ -n "$_fp" ]; then launchctl list ${BREW_OLLAMA_LABEL}; else false; fi; _fe $?`,
-    raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -n "$_fo" ]; then "$_fo" --version; else false; fi; _fe $?`),
+    // Homebrew's ollama is its keg's version (listed above): no Go process and
+    // no HTTP round trip for it. Any other ollama is asked.
+    raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -z "$_fo" ]; then false; elif [ -n "$_fp" ] && [ "$_fo" = "\${FLEET_ROOT-}$_fp/bin/ollama" ] && [ -d "\${FLEET_ROOT-}$_fp/Cellar/ollama" ]; then echo ${CLI_FROM_KEG}; else "$_fo" --version; fi; _fe $?`),
     sh`_fb ollama.local; curl -s --connect-timeout 2 -m ${curlMax} -w ${`\\n${curlMarker(nonce)} %{http_code} %{exitcode}\\n`} ${urls}; _fe $?`,
     // Relative names, so head's headers are known text: `==> .ollama/ollama.env <==`.
     sh`_fb files; (cd "$HOME" && head -c ${FILE_READ_MAX + 1} /dev/null ${files}); _fe $?`,
