@@ -172,6 +172,13 @@ export function readRssMb(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+/** Node's own flags of a running process (`fleet daemon` re-executes itself with the daemon's), from /proc. */
+export function readNodeFlags(pid: number): string[] {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  const script = argv.findIndex((a) => a.endsWith('.mjs') || a.endsWith('.ts'));
+  return argv.slice(1, script < 0 ? 1 : script);
+}
+
 /** Polls until check passes; returns the elapsed ms, or throws after timeoutMs. */
 export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, everyMs = 50): Promise<number> {
   const started = Date.now();

@@ -7,7 +7,10 @@
 //  2. BENCH_DAEMON_NODES (default 100) provisioned browser nodes, polling every
 //     second: RSS after the first reconcile; push a commit adding one more node
 //     without a webhook -> time to the reconcile's start and to converged.
-// Targets: a reconcile starts within 2 s of a push; RSS under 120 MB.
+// Targets: a reconcile starts within 2 s of a push; RSS under 120 MB after
+// the first reconcile and after the poll run. `fleet daemon` re-executes
+// itself at start with its V8 flags (src/daemon/relaunch.ts), under the same
+// pid: the figures, peak (VmHWM) included, are that final process image's.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import {
   isSettled,
   nodesInSync,
   pushCommit,
+  readNodeFlags,
   readRssMb,
   REPO_ROOT,
   sleep,
@@ -97,7 +101,7 @@ async function phaseWebhook(root: string): Promise<Timing> {
   }
 }
 
-interface PollResult extends Timing { firstReconcileMs: number; rssAtStart: number; rssAfterFirst: { rss: number; peak: number }; rssAfterPush: { rss: number; peak: number }; inSync: number }
+interface PollResult extends Timing { firstReconcileMs: number; rssAtStart: number; rssAfterFirst: { rss: number; peak: number }; rssAfterPush: { rss: number; peak: number }; inSync: number; nodeFlags: string[] }
 
 async function phasePoll(root: string): Promise<PollResult> {
   const simFleet = join(root, 'sim-fleet');
@@ -117,13 +121,14 @@ async function phasePoll(root: string): Promise<PollResult> {
     daemon = await startDaemonChild({ origin, targetsFile: sim.targetsPath, workdir: join(root, 'fleetd'), pollIntervalS: 1, webhookSecret: SECRET });
     const d = daemon;
     const rssAtStart = readRssMb(d.pid).rss;
+    const nodeFlags = readNodeFlags(d.pid);
     await waitUntil('the first reconcile', PHASE_TIMEOUT_MS * 3, async () => isSettled(await d.status()), 500);
     const firstReconcileMs = Date.now() - t0;
     const rssAfterFirst = readRssMb(d.pid);
     const timing = await timeNewNode(d, person, extra, nodeYaml(extra, 'browser_node', 'imac-intel-i5-8gb'), false);
     const rssAfterPush = readRssMb(d.pid);
     const inSync = (await d.status()).nodes.filter((n) => n.status === 'in-sync').length;
-    return { ...timing, firstReconcileMs, rssAtStart, rssAfterFirst, rssAfterPush, inSync };
+    return { ...timing, firstReconcileMs, rssAtStart, rssAfterFirst, rssAfterPush, inSync, nodeFlags };
   } finally {
     await daemon?.stop();
     await sim?.stop();
@@ -147,13 +152,15 @@ try {
     [`daemon start -> first reconcile done, ${NODES + 3} nodes`, fmtS(poll.firstReconcileMs), `concurrency ${concurrency}`],
     ['daemon RSS when /api/health first answers', fmtMb(poll.rssAtStart), ''],
     [`daemon RSS after first reconcile (${NODES + 3} nodes)`, fmtMb(poll.rssAfterFirst.rss), `< ${RSS_TARGET_MB} MB ${verdict(poll.rssAfterFirst.rss < RSS_TARGET_MB)}`],
-    ['daemon RSS after the poll run / peak (VmHWM)', `${fmtMb(poll.rssAfterPush.rss)} / ${fmtMb(poll.rssAfterPush.peak)}`, `< ${RSS_TARGET_MB} MB ${verdict(poll.rssAfterPush.rss < RSS_TARGET_MB)}`],
+    ['daemon RSS after the poll run', fmtMb(poll.rssAfterPush.rss), `< ${RSS_TARGET_MB} MB ${verdict(poll.rssAfterPush.rss < RSS_TARGET_MB)}`],
+    ['daemon peak RSS (VmHWM), start to end of the poll run', fmtMb(poll.rssAfterPush.peak), `(${poll.rssAfterPush.peak < RSS_TARGET_MB ? 'under' : 'over'} ${RSS_TARGET_MB} MB)`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`daemon bench: ${NODES} simulated browser nodes + bob, maestro, stagehand; daemon as a child process`);
   for (const [what, value, target] of rows) console.log(`${what.padEnd(w)}  ${value.padStart(18)}  ${target}`);
   console.log(`(git push itself: ${hook.pushMs} ms and ${poll.pushMs} ms; trigger reasons: ${hook.reasons} / ${poll.reasons}; ${poll.inSync} nodes in sync at the end)`);
-  const ok = hook.startMs <= START_TARGET_MS && poll.startMs <= START_TARGET_MS && poll.rssAfterFirst.rss < RSS_TARGET_MB;
+  console.log(`(the daemon ran with Node flags: ${poll.nodeFlags.join(' ') || 'none'})`);
+  const ok = hook.startMs <= START_TARGET_MS && poll.startMs <= START_TARGET_MS && poll.rssAfterFirst.rss < RSS_TARGET_MB && poll.rssAfterPush.rss < RSS_TARGET_MB;
   process.exitCode = ok ? 0 : 1;
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -14,8 +14,20 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major >= 24) {
   // Node's on-disk compile cache roughly halves start-up for every command.
   module.enableCompileCache?.();
+  const args = process.argv.slice(2);
+  // The long-running daemon (src/daemon/relaunch.ts says why): V8 flags
+  // cannot be set once Node runs, so re-execute with them (same pid) before
+  // loading anything else; then load every module it runs, and if any had to
+  // be stripped of types, write the compile cache and start once more.
+  const relaunch = args[0] === 'daemon' ? await import(pathToFileURL(join(here, '..', 'src', 'daemon', 'relaunch.ts')).href) : null;
+  const daemon = relaunch?.isDaemonRun(args) ?? false;
+  if (daemon) relaunch.execRelaunch(relaunch.relaunchWithFlags(relaunch.currentImage()));
   const cli = await import(pathToFileURL(main).href);
-  process.exitCode = await cli.main(process.argv.slice(2));
+  if (daemon) {
+    await import(pathToFileURL(join(here, '..', 'src', 'cli', 'commands', 'daemon.ts')).href);
+    relaunch.execRelaunch(relaunch.relaunchWarm(relaunch.currentImage(), relaunch.typesWereStripped()));
+  }
+  process.exitCode = await cli.main(args);
 } else {
   let pinned;
   try {
@@ -25,7 +37,8 @@ if (major >= 24) {
     process.stderr.write(`fleet: needs Node 24 or later (found ${process.version}); run "npm install" in ${join(here, '..', '..')} to get the pinned Node 24\n`);
     process.exit(1);
   }
-  const child = spawn(pinned, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // This launcher again under the pinned Node: the compile cache and the daemon's flags apply there too.
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);

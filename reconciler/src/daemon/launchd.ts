@@ -57,7 +57,7 @@ export function daemonAgentPaths(options: Pick<DaemonAgentOptions, 'home' | 'lab
   };
 }
 
-/** The ProgramArguments: node, the launcher, `daemon` and its options. */
+/** The ProgramArguments: node, the launcher, `daemon` and its options. No Node flags: the launcher re-executes the daemon with its own (relaunch.ts). */
 export function daemonProgramArguments(options: DaemonAgentOptions): string[] {
   const args = [options.nodePath, options.launcherPath, 'daemon', '--repo', options.repo];
   if (options.branch !== undefined) args.push('--branch', options.branch);

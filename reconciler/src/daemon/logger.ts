@@ -1,9 +1,10 @@
 // The daemon's logger: one JSON line per event (pino), pretty lines for a
 // person at a terminal. Messages are fixed strings; details go in fields:
 // `log.info({ node, model, bytes }, 'model pulled')`. Secrets never reach a line.
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 export type LogLevel = Level | 'silent';
@@ -50,9 +51,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   // pino-pretty as an in-process stream (not a worker transport): lines are
-  // written synchronously, so nothing is lost when the daemon stops.
+  // written synchronously, so nothing is lost when the daemon stops. Loaded
+  // only for a terminal: the daemon under launchd never needs its ~30 modules.
   const stream: DestinationStream = usePretty
-    ? pretty({ destination, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    ? loadPretty()({ destination, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
     : destination;
   return pino(pinoOptions, stream);
+}
+
+function loadPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 }

@@ -261,9 +261,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await git.git.raw(['checkout', '--force', '-B', git.branch, `${git.remote}/${git.branch}`]);
       const generatedDir = join(git.dir, 'generated');
       const snapshotFile = join(git.dir, DEFAULT_SNAPSHOT_PATH);
-      const previousSnapshot = await readSnapshot(snapshotFile).catch(() => []);
-      // As committed before this run, for the commit message.
-      const previous = await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}));
+      // As committed before this run, for the commit message (only the registry is kept).
+      const previousRegistry = (await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}))).nodes_registry;
       const nodes = nodesToRun(desired);
       let applied: RunApplyResult;
       try {
@@ -287,7 +286,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           signal: request.signal,
           logger: applyLogger(log),
           heartbeats: heartbeats.list(),
-          previousObserved: previousSnapshot,
+          // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
+          previousObserved: await readSnapshot(snapshotFile).catch(() => []),
           ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
         });
       } catch (err) {
@@ -320,7 +320,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
             'openclaw_workers.json': formatGenerated(files.openclaw_workers),
             'observed.json': snapshotText,
           },
-          describeGeneratedChange(previous.nodes_registry, files.nodes_registry),
+          describeGeneratedChange(previousRegistry, files.nodes_registry),
           { name: desired.settings.bob.git_author_name, email: desired.settings.bob.git_author_email },
           { onRetry: (info) => log.warn(info, 'push raced: rebased onto the new remote head, retrying') },
         );

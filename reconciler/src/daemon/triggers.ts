@@ -4,7 +4,6 @@
 // triggers arriving during a run are coalesced into one follow-up run.
 // The reconcile itself is injected; this module only decides when.
 import { relative, sep } from 'node:path';
-import { watch } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
@@ -233,6 +232,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const first = rel.split(sep)[0] ?? '';
       return ALWAYS_IGNORED.has(first) || (ignore?.(rel) ?? false);
     };
+    // Dev mode only: the daemon on Bob never loads chokidar.
+    const { watch } = await import('chokidar');
+    if (stopped) return;
     const w = watch(dir, { ignoreInitial: true, ignored: isIgnored, persistent: true });
     watcher = w;
     const onChange = (path: string): void => {

@@ -9,11 +9,13 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
 import { DEFAULT_PORT } from '../../daemon/http.ts';
-import { execCommand, installDaemonAgent, uninstallDaemonAgent } from '../../daemon/launchd.ts';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemon/logger.ts';
+import { RELAUNCHED_ENV, typesWereStripped } from '../../daemon/relaunch.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
-import { runDrift } from './plan.ts';
+// Loaded by the commands that need them, not by the long-running daemon:
+// launchd.ts (plist, an XML builder and parser) for install/uninstall, and
+// plan.ts (its renderers) for `fleet status` without a daemon.
 
 interface DaemonFlags {
   repo: string;
@@ -41,6 +43,8 @@ function parseLevel(value: string): LogLevel {
 
 async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: parseLevel(flags.logLevel), pretty: 'auto' });
+  // How this process was started (bin/fleet.mjs and daemon/relaunch.ts): its V8 flags, and whether the sources came from the compile cache.
+  log.info({ node: process.version, flags: process.execArgv, typesStripped: typesWereStripped(), relaunched: process.env[RELAUNCHED_ENV] === '1' }, 'daemon process');
   const pollSeconds = flags.pollInterval !== undefined ? Number(flags.pollInterval) : undefined;
   if (pollSeconds !== undefined && !(pollSeconds > 0)) throw new FleetError('invalid-input', `--poll-interval ${JSON.stringify(flags.pollInterval)} must be a positive number of seconds`);
   const daemon = await startDaemon({
@@ -121,6 +125,7 @@ export function register(program: Command): void {
     .option('--workdir <dir>', 'daemon working directory')
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: { repo: string; branch: string; workdir?: string; logLevel: string }) => {
+      const { execCommand, installDaemonAgent } = await import('../../daemon/launchd.ts');
       const result = await installDaemonAgent({
         home: homedir(),
         nodePath: process.execPath,
@@ -139,6 +144,7 @@ export function register(program: Command): void {
     .command('uninstall')
     .description('unload and remove the launchd agent')
     .action(async () => {
+      const { execCommand, uninstallDaemonAgent } = await import('../../daemon/launchd.ts');
       const result = await uninstallDaemonAgent({ home: homedir(), uid: uid() }, execCommand);
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
@@ -159,6 +165,7 @@ export function register(program: Command): void {
         status = (await res.json()) as DaemonStatus;
       } catch (err) {
         process.stderr.write(`fleet status: no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}); observing the fleet directly\n`);
+        const { runDrift } = await import('./plan.ts');
         await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: 'generated' });
         return;
       }
