@@ -62,8 +62,9 @@ describe('toSnapshot', () => {
 describe('writeSnapshot / readSnapshot', () => {
   it('round-trips, with sorted keys', async () => {
     const file = join(dir, 'generated', 'observed.json');
-    await writeSnapshot(file, [observed('virtuoso')]);
+    const returned = await writeSnapshot(file, [observed('virtuoso')]);
     const text = readFileSync(file, 'utf8');
+    expect(returned).toBe(text);
     expect(text).toBe(stableJson(toSnapshot([observed('virtuoso')])));
     expect(text.indexOf('"docker"')).toBeLessThan(text.indexOf('"google-chrome"'));
     expect(await readSnapshot(file)).toEqual(toSnapshot([observed('virtuoso')]));
@@ -75,7 +76,8 @@ describe('writeSnapshot / readSnapshot', () => {
     const first = readFileSync(file, 'utf8');
     const mtime = statSync(file).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));
-    await writeSnapshot(file, [observed('virtuoso', { at: '2026-11-24T10:01:00.000Z', pid: 999, duration: 87, free: 265144000000 })]);
+    const unchanged = await writeSnapshot(file, [observed('virtuoso', { at: '2026-11-24T10:01:00.000Z', pid: 999, duration: 87, free: 265144000000 })]);
+    expect(unchanged).toBe(first);
     expect(readFileSync(file, 'utf8')).toBe(first);
     expect(statSync(file).mtimeMs).toBe(mtime);
   });

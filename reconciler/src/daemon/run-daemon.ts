@@ -5,7 +5,7 @@
 // being reconciled), observe, plan, apply, generate, commit and push
 // generated/. The building blocks are in this folder; the pipeline is
 // apply/run-apply.ts, the same code `fleet apply` runs.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
@@ -309,10 +309,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return;
       }
       // Commit generated/ and the observed snapshot (CI plans pull requests against it).
-      await writeSnapshot(snapshotFile, applied.observed, { merge: true });
+      const snapshotText = await writeSnapshot(snapshotFile, applied.observed, { merge: true });
       const files = applied.generated;
       if (files) {
-        const snapshotText = await readFile(snapshotFile, 'utf8');
         const commit = await commitGenerated(
           git,
           {

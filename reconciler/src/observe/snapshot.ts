@@ -69,6 +69,11 @@ export async function readSnapshot(file: string): Promise<ObservedNode[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new FleetError('invalid-input', `cannot read the observed snapshot ${file}: ${(err as Error).message}`, { cause: err });
   }
+  return parseSnapshot(text, file);
+}
+
+/** A snapshot file's text as observed nodes, schema-checked; `file` names it in errors. */
+export function parseSnapshot(text: string, file: string): ObservedNode[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -88,13 +93,22 @@ export interface WriteSnapshotOptions {
   merge?: boolean;
 }
 
-/** Writes the snapshot atomically; unchanged nodes keep their observed_at, so an unchanged fleet rewrites nothing. */
-export async function writeSnapshot(file: string, observed: readonly ObservedNode[], options: WriteSnapshotOptions = {}): Promise<void> {
+/**
+ * Writes the snapshot atomically and returns the file's text; unchanged nodes
+ * keep their observed_at, so an unchanged fleet rewrites nothing. The old
+ * file is read once (it is ~3 KB per node).
+ */
+export async function writeSnapshot(file: string, observed: readonly ObservedNode[], options: WriteSnapshotOptions = {}): Promise<string> {
   const next = toSnapshot(observed);
   const problems = checkObserved(next);
   if (problems.length > 0) throw new FleetError('internal', `refusing to write an invalid snapshot: ${problems.slice(0, 5).join('; ')}`);
-  // An unreadable old file is simply replaced.
-  const previous = await readSnapshot(file).catch((): ObservedNode[] => []);
+  const current = await readFile(file, 'utf8').catch(() => null);
+  let previous: ObservedNode[] = [];
+  try {
+    if (current !== null) previous = parseSnapshot(current, file);
+  } catch {
+    // An unreadable old file is simply replaced.
+  }
   const before = new Map(previous.map((o) => [o.node, o]));
   const merged = next.map((o) => {
     const old = before.get(o.node);
@@ -105,8 +119,8 @@ export async function writeSnapshot(file: string, observed: readonly ObservedNod
     merged.push(...previous.filter((o) => !covered.has(o.node)));
   }
   const text = stableJson(merged.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)));
-  const current = await readFile(file, 'utf8').catch(() => null);
-  if (current === text) return;
+  if (current === text) return text;
   await mkdir(dirname(file), { recursive: true });
   await writeFileAtomic(file, text);
+  return text;
 }
