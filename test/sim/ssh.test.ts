@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetsSchema } from '../../reconciler/src/schema/targets.ts';
+import { generateEd25519KeyPair } from '../../reconciler/src/sim/host-keys.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { REPO_FLEET_DIR, run, ssh2Exec, startTestFleet, stockSshArgs } from './fleet-fixture.ts';
 
@@ -85,7 +86,7 @@ describe('ssh2 client', () => {
   });
 
   it('refuses a key other than the fleet client key, and an unknown user', async () => {
-    const other = (await import('ssh2')).default.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519KeyPair();
     const otherKey = join(sim.dir, 'other_key');
     writeFileSync(otherKey, other.private, { mode: 0o600 });
     await expect(ssh2Exec({ ...targetOf('bob'), keyPath: otherKey }, 'true')).rejects.toThrow(/authentication methods failed/);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { Server, utils } from 'ssh2';
 import type { ParsedKey } from 'ssh2';
+import { generateEd25519KeyPair } from '../../../reconciler/src/sim/host-keys.ts';
 
 export interface KeyPair {
   private: string;
@@ -15,7 +16,7 @@ export interface KeyPair {
 }
 
 export function makeKeyPair(): KeyPair {
-  const kp = utils.generateKeyPairSync('ed25519');
+  const kp = generateEd25519KeyPair();
   const [type, blob] = kp.public.split(' ');
   return { private: kp.private, public: kp.public, publicLine: `${type} ${blob}` };
 }

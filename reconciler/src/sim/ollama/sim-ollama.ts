@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../host-keys.ts';
 import { findCatalogEntry, loadModelCatalog, type ModelCatalog } from './catalog.ts';
 import { handleOllamaRequest, type OllamaApiContext } from './http-api.ts';
 import { LoadedModels, type LoadedModel, type SimHardware } from './loaded-models.ts';
@@ -170,7 +170,7 @@ class SimOllamaNode implements SimOllama, OllamaApiContext {
     const key = join(dir, 'id_ed25519');
     if (existsSync(key)) return;
     mkdirSync(dir, { recursive: true });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateEd25519KeyPair();
     writeFileSync(key, pair.private, { mode: 0o600 });
     writeFileSync(`${key}.pub`, `${pair.public}\n`, { mode: 0o644 });
   }
