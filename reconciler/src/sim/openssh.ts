@@ -167,7 +167,8 @@ export async function startOpenSshTier(nodes: readonly SimNode[], clientPublicKe
     );
     for (const { pid, pgid } of leftovers) {
       try {
-        process.kill(pgid > 1 && pgid !== process.pid ? -pgid : pid, 'SIGKILL');
+        // A whole group only when this descendant leads it (sshd's setsid), never a group it merely shares.
+        process.kill(pgid === pid ? -pid : pid, 'SIGKILL');
       } catch {
         // already gone
       }
