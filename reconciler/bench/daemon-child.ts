@@ -2,18 +2,17 @@
 // on loopback (so its RSS is the daemon's alone, not the simulator's), a bare
 // git repository as origin, and a person's clone that pushes commits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleGit } from 'simple-git';
 import type { DaemonStatus } from '../src/daemon/run-daemon.ts';
 import { signGithubBody } from '../src/daemon/webhook.ts';
 import { freePort } from '../src/net/free-port.ts';
+import { createOrigin, pushCommit as pushOnOrigin, type PushedCommit } from '../src/sim/origin.ts';
 import { createGuard, guardedFetch } from '../src/net/guard.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FLEET_CLI = join(REPO_ROOT, 'reconciler', 'bin', 'fleet.mjs');
-const AUTHOR = ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid'];
 
 // Every request of the benches goes through the loopback guard.
 export { freePort };
@@ -23,44 +22,12 @@ export const loopbackFetch = guardedFetch(createGuard({ loopbackOnly: true }));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A bare origin holding `fleetDir` as fleet/, and a person's clone of it. */
-export async function createOrigin(root: string, fleetDir: string): Promise<{ origin: string; person: string }> {
-  const origin = join(root, 'origin.git');
-  const seed = join(root, 'seed');
-  const person = join(root, 'alice');
-  await simpleGit().raw(['init', '-q', '--bare', '--initial-branch=main', origin]);
-  mkdirSync(seed, { recursive: true });
-  cpSync(fleetDir, join(seed, 'fleet'), { recursive: true });
-  const git = simpleGit(seed);
-  await git.raw(['init', '-q', '--initial-branch=main']);
-  await git.add('.');
-  await git.raw([...AUTHOR, 'commit', '-q', '-m', 'fleet: initial']);
-  await git.raw(['push', '-q', origin, 'main']);
-  await simpleGit().clone(origin, person);
-  return { origin, person };
-}
+/** A bare origin holding a fleet/, and a person's clone of it (the demo's set-up). */
+export { createOrigin };
 
-/** Rebases the person's clone on origin, edits, commits and pushes; returns the new head and when the push began. */
-export async function pushCommit(person: string, message: string, edit: () => void): Promise<{ head: string; pushStartedAt: number; pushMs: number }> {
-  const git = simpleGit(person);
-  await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
-  edit();
-  await git.add('.');
-  await git.raw([...AUTHOR, 'commit', '-q', '-m', message]);
-  let pushStartedAt: number;
-  // The daemon pushes generated/ too: on a race, rebase and push again (bounded).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      pushStartedAt = Date.now();
-      await git.raw(['push', '-q', 'origin', 'main']);
-      break;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-      await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
-    }
-  }
-  const pushMs = Date.now() - pushStartedAt;
-  return { head: (await git.revparse(['HEAD'])).trim(), pushStartedAt, pushMs };
+/** The person's commit and push, rebasing when the daemon pushed first; a bench gives up after 3 pushes. */
+export function pushCommit(person: string, message: string, edit: () => void): Promise<PushedCommit> {
+  return pushOnOrigin(person, message, edit, 3);
 }
 
 export interface DaemonChild {

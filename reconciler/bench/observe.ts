@@ -21,7 +21,7 @@ import { buildProbe } from '../src/observe/probe.ts';
 import { readTargets } from '../src/observe/read-targets.ts';
 import type { Targets } from '../src/schema/targets.ts';
 import { startSimFleet, type SimFleet } from '../src/sim/fleet.ts';
-import { opensshUnavailableReason, startOpenSshTier, type OpenSshTier } from '../src/sim/openssh.ts';
+import { opensshUnavailableReason, procStatFields, startOpenSshTier, type OpenSshTier } from '../src/sim/openssh.ts';
 import { quote } from '../src/shell/quote.ts';
 
 process.env.FLEET_LOOPBACK_ONLY = '1';
@@ -185,14 +185,9 @@ const TICKS_PER_S = 100; // Linux USER_HZ
 function sshdReapedCpuMs(tier: OpenSshTier): number {
   let ticks = 0;
   for (const n of tier.nodes) {
-    try {
-      const stat = readFileSync(`/proc/${n.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields after "(comm) ": state=0 ... utime=11 stime=12 cutime=13 cstime=14
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      return Number.NaN;
-    }
+    const f = procStatFields(n.pid);
+    if (!f) return Number.NaN;
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return (ticks * 1000) / TICKS_PER_S;
 }

@@ -1,7 +1,7 @@
 // The daemon end to end: a real bare repository as origin, a simulated fleet
 // on loopback, the real HTTP side. Merges, invalid revisions, heartbeats, the
 // webhook, its own commits, shutdown and restart.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -12,6 +12,7 @@ import { createLogger } from '../../reconciler/src/daemon/logger.ts';
 import { startDaemon, type RunningDaemon } from '../../reconciler/src/daemon/run-daemon.ts';
 import { signGithubBody } from '../../reconciler/src/daemon/webhook.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
+import { createOrigin, pushCommit } from '../../reconciler/src/sim/origin.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'fleet-daemon-e2e-'));
@@ -30,23 +31,9 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(daemon?.status(), null, 1).slice(0, 3000)}`);
 }
 
+/** Alice merges a change: her commit on origin's main (rebased and pushed again if the daemon pushed first). */
 async function commitAsAlice(message: string, edit: () => void): Promise<string> {
-  const git = simpleGit(person);
-  await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
-  edit();
-  await git.add('.');
-  await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid', 'commit', '-q', '-m', message]);
-  // The daemon pushes generated/ whenever it likes: on a lost race, rebase and retry.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await git.raw(['push', '-q', 'origin', 'main']);
-      break;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await git.raw(['pull', '-q', '--rebase', 'origin', 'main']);
-    }
-  }
-  return (await git.revparse(['HEAD'])).trim();
+  return (await pushCommit(person, message, edit)).head;
 }
 
 const nodeFile = (name: string): string => join(person, 'fleet', 'nodes', `${name}.yaml`);
@@ -84,16 +71,9 @@ beforeAll(async () => {
     controlEndpoint: false,
     cron: false,
   });
-  // origin: the repository's fleet (bob, maestro, stagehand).
-  await simpleGit().raw(['init', '-q', '--bare', '--initial-branch=main', origin]);
-  const seed = join(root, 'seed');
-  cpSync(join(repo, 'fleet'), join(seed, 'fleet'), { recursive: true });
-  const git = simpleGit(seed);
-  await git.raw(['init', '-q', '--initial-branch=main']);
-  await git.add('.');
-  await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid', 'commit', '-q', '-m', 'fleet: today\'s network']);
-  await git.raw(['push', '-q', origin, 'main']);
-  await simpleGit().clone(origin, person);
+  // origin: the repository's fleet (bob, maestro, stagehand); Alice's clone in root/alice.
+  const made = await createOrigin(root, join(repo, 'fleet'));
+  expect(made).toEqual({ origin, person });
   daemon = await start(join(root, 'fleetd'));
 }, 120_000);
 

@@ -3,10 +3,9 @@
 // with the daemon's V8 flags under its own pid, and when its sources were not
 // in the compile cache it starts once more from the cache it just wrote.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DAEMON_NODE_FLAGS,
@@ -17,6 +16,7 @@ import {
   type ProcessImage,
 } from '../../reconciler/src/daemon/relaunch.ts';
 import { freePort } from '../../reconciler/src/net/free-port.ts';
+import { createOrigin } from '../../reconciler/src/sim/origin.ts';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -86,14 +86,7 @@ describe('fleet daemon as a process', () => {
   const loopbackFetch = guardedFetch(createGuard({ loopbackOnly: true }));
 
   beforeAll(async () => {
-    await simpleGit().raw(['init', '-q', '--bare', '--initial-branch=main', origin]);
-    const seed = join(root, 'seed');
-    cpSync(join(repo, 'fleet'), join(seed, 'fleet'), { recursive: true });
-    const git = simpleGit(seed);
-    await git.raw(['init', '-q', '--initial-branch=main']);
-    await git.add('.');
-    await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@example.invalid', 'commit', '-q', '-m', 'fleet: initial']);
-    await git.raw(['push', '-q', origin, 'main']);
+    await createOrigin(root, join(repo, 'fleet'));
   });
 
   afterAll(() => {

@@ -41,6 +41,21 @@ export interface OpenSshTier {
 }
 
 
+/**
+ * /proc/PID/stat's fields after `pid (comm)`: [0] state, [1] ppid, [2] pgrp,
+ * ... [11] utime, [12] stime, [13] cutime, [14] cstime (clock ticks). null
+ * when the process is gone (or this is not Linux). comm may hold spaces and
+ * parentheses, so the fields start after the last ')'.
+ */
+export function procStatFields(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
 /** Every live descendant of `root` with its process group, read from /proc (the tier is Linux-only). */
 export function descendantsOf(root: number): { pid: number; pgid: number }[] {
   const byParent = new Map<number, { pid: number; pgid: number }[]>();
@@ -52,14 +67,8 @@ export function descendantsOf(root: number): { pid: number; pgid: number }[] {
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = procStatFields(name);
+    if (!fields) continue; // exited meanwhile
     const ppid = Number(fields[1]);
     const pgid = Number(fields[2]);
     const list = byParent.get(ppid) ?? [];

@@ -3,7 +3,7 @@
 // 127.0.1.x) and a local bare repository as origin; the daemon provisions the
 // fleet, a commit adds a node as a merged pull request would, the daemon
 // converges it, a drift is introduced and healed; then everything stops.
-import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +11,13 @@ import type { Command } from 'commander';
 import { Ollama } from 'ollama';
 import { simpleGit } from 'simple-git';
 import { FleetError } from '../../errors.ts';
-import { isPushRace } from '../../daemon/git.ts';
 import { createLogger, isLogLevel } from '../../daemon/logger.ts';
 import { startDaemon, type DaemonStatus, type RunningDaemon } from '../../daemon/run-daemon.ts';
 import { signGithubBody } from '../../daemon/webhook.ts';
 import { freePort } from '../../net/free-port.ts';
 import { createGuard, guardedFetch } from '../../net/guard.ts';
 import { startSimFleet, type SimFleet } from '../../sim/fleet.ts';
+import { createOrigin, pushCommit } from '../../sim/origin.ts';
 import type { SimNodeInput } from '../../sim/fleet-source.ts';
 
 const REPO_FLEET = fileURLToPath(new URL('../../../../fleet', import.meta.url));
@@ -79,27 +79,6 @@ const allInSync = (d: RunningDaemon, names: string[]): boolean => {
   return names.every((n) => nodes.some((x) => x.node === n && x.status === 'in-sync'));
 };
 
-/** A person's clone: edit, commit, push, as merging a pull request does. */
-async function pushChange(origin: string, dir: string, message: string, edit: (work: string) => Promise<void>): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  await simpleGit().clone(origin, dir);
-  const git = simpleGit(dir);
-  await edit(dir);
-  await git.add('.');
-  await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@symphony.local', 'commit', '-q', '-m', message]);
-  // The daemon pushes generated/ on its own; when it got there first, rebase
-  // onto its commit and push again, as a person (or GitHub's merge) would.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await git.push('origin', 'main');
-      return;
-    } catch (err) {
-      if (attempt >= 5 || !isPushRace(err)) throw err;
-      await git.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@symphony.local', 'pull', '-q', '--rebase', 'origin', 'main']);
-    }
-  }
-}
-
 async function runDemo(flags: DemoFlags): Promise<void> {
   // The demo only ever talks to the simulated fleet on loopback.
   process.env.FLEET_LOOPBACK_ONLY = '1';
@@ -108,8 +87,6 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   if (!isLogLevel(flags.logLevel)) throw new FleetError('invalid-input', `--log-level ${flags.logLevel} is not a pino level`);
   const state = flags.stateDir ? resolve(flags.stateDir) : await mkdtemp(join(tmpdir(), 'symphony-demo-'));
   await mkdir(state, { recursive: true });
-  const origin = join(state, 'origin.git');
-  const seed = join(state, 'seed');
   let sim: SimFleet | undefined;
   let daemon: RunningDaemon | undefined;
   try {
@@ -128,14 +105,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     }
 
     say('origin: a bare git repository holding fleet/ (bob, maestro, stagehand)');
-    await simpleGit().raw(['init', '-q', '--bare', '--initial-branch=main', origin]);
-    await mkdir(seed, { recursive: true });
-    const seedGit = simpleGit(seed);
-    await seedGit.raw(['init', '-q', '--initial-branch=main']);
-    await cp(REPO_FLEET, join(seed, 'fleet'), { recursive: true });
-    await seedGit.add('.');
-    await seedGit.raw(['-c', 'user.name=Alice', '-c', 'user.email=alice@symphony.local', 'commit', '-q', '-m', 'fleet: today\'s network']);
-    await seedGit.raw(['push', '-q', origin, 'main']);
+    const { origin, person } = await createOrigin(state, REPO_FLEET);
 
     const secret = 'demo-webhook-secret';
     say('fleet daemon: first reconcile provisions the factory-fresh Macs');
@@ -158,10 +128,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.stdout.write(`   converged in ${(first / 1000).toFixed(1)} s\n${table(d.status())}\n`);
 
     say('a person merges a pull request adding virtuoso (fleet/nodes/virtuoso.yaml)');
-    const person = join(state, 'alice');
     const pushedAt = Date.now();
-    await pushChange(origin, person, 'fleet: add virtuoso, Mac mini M4 24 GB full_worker', async (work) => {
-      await writeFile(join(work, 'fleet', 'nodes', 'virtuoso.yaml'), VIRTUOSO_YAML);
+    await pushCommit(person, 'fleet: add virtuoso, Mac mini M4 24 GB full_worker', async () => {
+      await writeFile(join(person, 'fleet', 'nodes', 'virtuoso.yaml'), VIRTUOSO_YAML);
     });
     // GitHub would send this push webhook; the daemon also polls every 2 s.
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'demo' });
