@@ -49,8 +49,17 @@ export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): st
   out.push(`status: ${scalar(node.status)}`);
   if (node.added !== undefined) out.push(`added: ${scalar(node.added)}`);
   if (node.retired !== undefined) out.push(`retired: ${scalar(node.retired)}`);
+  if (node.role_models === 'replace') {
+    const replaced = context.role?.services.ollama ? ` (${context.role.models.join(', ') || 'none'})` : '';
+    out.push(`# The role's base models${replaced} are not pulled: models below is the whole list.`);
+    out.push('role_models: replace');
+  } else if (node.role_models === 'keep') {
+    out.push('role_models: keep');
+  }
   if (node.models !== undefined) {
-    out.push('# Models beyond the role\'s base models (each needs an entry in fleet/catalog/models.yaml).');
+    out.push(node.role_models === 'replace'
+      ? '# Every model this node serves (each needs an entry in fleet/catalog/models.yaml).'
+      : '# Models beyond the role\'s base models (each needs an entry in fleet/catalog/models.yaml).');
     if (node.models.length === 0) out.push('models: []');
     else {
       out.push('models:');
@@ -64,6 +73,14 @@ export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): st
   if (node.openclaw !== undefined) {
     out.push('# OpenClaw settings over the role\'s defaults.');
     out.push('openclaw:', ...block(node.openclaw, '  '));
+  }
+  if (node.workers !== undefined && node.workers.length > 0) {
+    out.push('# OpenClaw workers beyond the role\'s (ids unique across the fleet; routing rules may name them).');
+    out.push('workers:');
+    for (const w of node.workers) {
+      const [first, ...rest] = block(w, '    ');
+      out.push(`  - ${(first ?? '').trimStart()}`, ...rest);
+    }
   }
   if (node.notes !== undefined) out.push(`notes: ${scalar(node.notes)}`);
   return `${out.join('\n')}\n`;

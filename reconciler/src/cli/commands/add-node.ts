@@ -20,6 +20,7 @@ interface AddNodeFlags {
   hardware: string;
   role: string;
   models?: string;
+  roleModels?: 'keep' | 'replace';
   address: string[];
   fleet: string;
   status: 'planned' | 'active';
@@ -64,6 +65,7 @@ export function register(program: Command): void {
     .requiredOption('--hardware <id>', 'hardware id from fleet/catalog/hardware.yaml, e.g. mac-mini-m4-24gb')
     .requiredOption('--role <role>', 'role from fleet/roles/: hq, llm_worker, full_worker, browser_node')
     .option('--models <list>', 'extra models beyond the role\'s, comma-separated, e.g. codestral:22b')
+    .addOption(new Option('--role-models <mode>', 'replace: --models is the node\'s whole list, the role\'s base models are not pulled').choices(['keep', 'replace']))
     .option('--address <address>', 'address Bob reaches it at (repeatable, or comma-separated); default <name>.local', collect, [])
     .option('--fleet <dir>', 'fleet directory', 'fleet')
     .addOption(new Option('--status <status>', 'planned (not provisioned yet) or active').choices(['planned', 'active']).default('planned'))
@@ -97,7 +99,8 @@ export function register(program: Command): void {
         status: flags.status,
         added: today,
         ...(flags.displayName !== undefined ? { display_name: flags.displayName } : {}),
-        ...(models !== undefined && models.length > 0 ? { models } : {}),
+        ...(flags.roleModels === 'replace' ? { role_models: 'replace' as const } : {}),
+        ...(models !== undefined && (models.length > 0 || flags.roleModels === 'replace') ? { models } : {}),
         ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       };
       const before = loadFleetFromFiles(read.files, { root: read.root, today });
