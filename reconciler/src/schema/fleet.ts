@@ -64,6 +64,7 @@ const openclawOverrides = {
     max_concurrent: workerMaxConcurrent,
     task_types: taskTypes,
     enabled: { type: 'boolean', description: 'false keeps the node in the files but routes nothing to it (none of its workers).' },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models the worker advertises, all on this node; default all of the node\'s models.' },
     notes: { ...note, description: 'The worker\'s notes; default the hardware (`Mac mini M4, 16 GB, Metal`).' },
     harpa: harpaOverrides,
   },

@@ -43,25 +43,27 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1']);
 
 /** A worker's own settings: type against role and node, its endpoint, its models against the node's. */
 function checkWorkerSettings(ctx: RuleContext, node: NodeDoc, role: RoleDoc, w: DeclaredWorker, bobNode: string): void {
-  if (w.kind !== 'extra') return;
   const ref = nodeRef(node);
   const at = (key: string): (string | number)[] => [...w.path.slice(0, -1), key];
-  if (w.type !== 'harpa_grid' && !role.services.ollama) {
-    ctx.error(ref, at('type'), 'worker-type', `Worker ${w.worker_id} is ${w.type}, but ${node.name}'s role ${node.role} runs no Ollama. Use type harpa_grid, or give ${node.name} an LLM role.`);
-    return;
-  }
-  if (w.type === 'ollama_local' && node.name !== bobNode) {
-    ctx.error(ref, at('type'), 'worker-type', `Worker ${w.worker_id} is ollama_local, but OpenClaw runs on ${bobNode} and reaches only its own Ollama on loopback. Use ollama_remote for ${node.name}.`);
-  }
-  if (w.type === 'harpa_grid') {
-    if (w.endpoint !== undefined) ctx.error(ref, at('endpoint'), 'worker-endpoint', `Worker ${w.worker_id} is a HARPA worker: its endpoint is always "harpa_grid". Remove endpoint.`, 'key');
-    if (w.models !== undefined) ctx.error(ref, at('models'), 'worker-type', `Worker ${w.worker_id} is a HARPA worker, which serves no models. Remove models.`, 'key');
-    return;
+  if (w.kind === 'extra') {
+    if (w.type !== 'harpa_grid' && !role.services.ollama) {
+      ctx.error(ref, at('type'), 'worker-type', `Worker ${w.worker_id} is ${w.type}, but ${node.name}'s role ${node.role} runs no Ollama. Use type harpa_grid, or give ${node.name} an LLM role.`);
+      return;
+    }
+    if (w.type === 'ollama_local' && node.name !== bobNode) {
+      ctx.error(ref, at('type'), 'worker-type', `Worker ${w.worker_id} is ollama_local, but OpenClaw runs on ${bobNode} and reaches only its own Ollama on loopback. Use ollama_remote for ${node.name}.`);
+    }
+    if (w.type === 'harpa_grid') {
+      if (w.endpoint !== undefined) ctx.error(ref, at('endpoint'), 'worker-endpoint', `Worker ${w.worker_id} is a HARPA worker: its endpoint is always "harpa_grid". Remove endpoint.`, 'key');
+      if (w.models !== undefined) ctx.error(ref, at('models'), 'worker-type', `Worker ${w.worker_id} is a HARPA worker, which serves no models. Remove models.`, 'key');
+      return;
+    }
   }
   if (w.endpoint !== undefined) {
     const host = /^https?:\/\/([^/:]+)/.exec(w.endpoint)?.[1] ?? '';
     if (!node.addresses.includes(host) && !LOOPBACK_HOSTS.has(host)) {
-      ctx.warn(ref, at('endpoint'), 'worker-endpoint', `Worker ${w.worker_id}'s endpoint ${w.endpoint} is not at one of ${node.name}'s addresses (${node.addresses.join(', ')}), so observe never checks that it answers. Use one of them, or add the address to the node.`);
+      const where = w.kind === 'extra' ? at('endpoint') : ['openclaw', 'endpoint'];
+      ctx.warn(ref, where, 'worker-endpoint', `Worker ${w.worker_id}'s endpoint ${w.endpoint} is not at one of ${node.name}'s addresses (${node.addresses.join(', ')}), so observe never checks that it answers. Use one of them, or add the address to the node.`);
     }
   }
   const models = ctx.fleet.models;
@@ -74,7 +76,7 @@ function checkWorkerSettings(ctx: RuleContext, node: NodeDoc, role: RoleDoc, w: 
     const key = normalizeModelRef(m);
     if (served.includes(key) || nodeHasUnknown) return;
     const guess = closestWord(key, served);
-    ctx.error(ref, [...at('models'), i], 'worker-model', `Worker ${w.worker_id} lists model ${quoteValue(m)}, which ${node.name} does not serve (${served.length === 0 ? 'no models' : served.join(', ')}). ${guess ? `Did you mean "${guess}"? ` : ''}A worker advertises only models on its node: add it to ${node.name}'s models, or remove it here.`);
+    ctx.error(ref, [...w.modelsPath, i], 'worker-model', `Worker ${w.worker_id} lists model ${quoteValue(m)}, which ${node.name} does not serve (${served.length === 0 ? 'no models' : served.join(', ')}). ${guess ? `Did you mean "${guess}"? ` : ''}A worker advertises only models on its node: add it to ${node.name}'s models, or remove it here.`);
   });
 }
 

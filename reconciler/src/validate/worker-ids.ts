@@ -15,6 +15,8 @@ export interface DeclaredWorker {
   type: WorkerType;
   /** Where it is written: the path in the node file of its id (or of `role` for a default id). */
   path: (string | number)[];
+  /** Where its `models` list is (or would be) written. */
+  modelsPath: (string | number)[];
   display_name: string | undefined;
   endpoint: string | undefined;
   priority: number | undefined;
@@ -56,12 +58,13 @@ export function declaredWorkers(node: Pick<NodeDoc, 'name' | 'openclaw' | 'worke
       kind,
       type: local ? 'ollama_local' : 'ollama_remote',
       path: o?.worker_id !== undefined ? ['openclaw', 'worker_id'] : ['name'],
+      modelsPath: ['openclaw', 'models'],
       display_name: o?.display_name,
       endpoint: o?.endpoint,
       priority: o?.priority ?? role.openclaw.priority,
       max_concurrent: o?.max_concurrent,
       task_types: [...(o?.task_types ?? role.openclaw.task_types)],
-      models: undefined,
+      models: o?.models === undefined ? undefined : [...o.models],
       enabled: true,
       notes: o?.notes,
     });
@@ -74,6 +77,7 @@ export function declaredWorkers(node: Pick<NodeDoc, 'name' | 'openclaw' | 'worke
       kind: 'harpa',
       type: 'harpa_grid',
       path: h?.worker_id !== undefined ? ['openclaw', 'harpa', 'worker_id'] : ['name'],
+      modelsPath: ['openclaw', 'harpa', 'models'],
       display_name: h?.display_name,
       endpoint: undefined,
       priority: h?.priority,
@@ -91,6 +95,7 @@ export function declaredWorkers(node: Pick<NodeDoc, 'name' | 'openclaw' | 'worke
       kind: 'extra',
       type: w.type,
       path: ['workers', i, 'id'],
+      modelsPath: ['workers', i, 'models'],
       display_name: w.display_name,
       endpoint: w.endpoint,
       priority: w.priority,
