@@ -125,22 +125,31 @@ function parentOf(path: string): string {
   return path.slice(0, i);
 }
 
+/** A file name as a find(1) -name pattern that matches only itself: fnmatch's specials escaped. */
+function literalPattern(name: string): string {
+  return name.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
 /**
- * Seed 4c.5/7/8/9: the content arrives on stdin into a temporary file in the
- * same directory; only when every byte arrived (a killed apply closes stdin
- * early, and `cat` would happily stop there) and, for a plist, `plutil -lint`
- * accepts it, `mv -f` swaps it in. Stale temporaries of a killed run go first.
+ * Provisioning writes each file whole or not at all: the content arrives on
+ * stdin into a temporary file in the same directory; only when every byte
+ * arrived (a killed apply closes stdin early, and `cat` would happily stop
+ * there) and, for a plist, `plutil -lint` accepts it, `mv -f` swaps it in.
+ * Stale temporaries of a killed run go first, found by `find` rather than a
+ * glob: zsh aborts the whole command when a glob matches nothing.
  */
 export function writeFileCommand(step: Pick<StepOf<'write-file'>, 'path' | 'mode'>, content: string, tag: string, options: { plist?: boolean } = {}): CommandPlan {
   const target = nodePath(step.path);
   const tmp = nodePath(`${step.path}.tmp.${tag}`);
-  const stale = sh`${nodePath(`${step.path}.tmp.`)}${raw('*')}`;
+  const dir = nodePath(parentOf(step.path));
+  const base = step.path.slice(step.path.lastIndexOf('/') + 1);
   const bytes = Buffer.byteLength(content, 'utf8');
   const mode = (step.mode & 0o7777).toString(8).padStart(4, '0');
+  const fail = (message: string, status: number): ShellLine => sh`{ printf '%s\n' ${message} >&2; rm -f ${tmp}; exit ${status}; }`;
   const lint = options.plist
-    ? sh`&& { plutil -lint ${tmp} >/dev/null || { echo ${`plutil -lint rejected ${step.path}`} >&2; rm -f ${tmp}; exit 65; }; } `
+    ? sh`&& { plutil -lint ${tmp} >/dev/null || ${fail(`plutil -lint rejected ${step.path}`, 65)}; } `
     : raw('');
-  const line = sh`mkdir -p ${nodePath(parentOf(step.path))} && rm -f ${stale} && cat > ${tmp} && { test "$(wc -c < ${tmp} | tr -d ' ')" = ${String(bytes)} || { echo ${`incomplete write of ${step.path}`} >&2; rm -f ${tmp}; exit 75; }; } && chmod ${mode} ${tmp} ${lint}&& mv -f ${tmp} ${target}`;
+  const line = sh`mkdir -p ${dir} && find ${dir} -maxdepth 1 -type f -name ${`${literalPattern(base)}.tmp.*`} -exec rm -f {} + && cat > ${tmp} && { test "$(wc -c < ${tmp} | tr -d ' ')" = ${String(bytes)} || ${fail(`incomplete write of ${step.path}`, 75)}; } && chmod ${mode} ${tmp} ${lint}&& mv -f ${tmp} ${target}`;
   return { what: `write ${step.path}`, line, stdin: content };
 }
 

@@ -135,8 +135,8 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     '#!/bin/bash',
     '# Managed by Symphony Fleet (`fleet apply`): local edits are replaced.',
     "# Tells Bob's registry API this node is alive; cron runs it every minute.",
-    // cron's PATH lacks /usr/sbin, where ipconfig lives.
-    'PATH=/usr/bin:/bin:/usr/sbin:/sbin',
+    // cron's PATH (/usr/bin:/bin) lacks /usr/sbin, where ipconfig lives: extend it, never replace it.
+    'PATH="${PATH:-/usr/bin:/bin}:/usr/sbin:/sbin"',
     `node_id=${quote(ctx.node.name)}`,
     `url=${quote(url)}`,
     `log=${quote(log)}`,
@@ -146,12 +146,13 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     'ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
     `body=$(printf '{"node_id":"%s","ip":"%s","timestamp":"%s"}' "$node_id" "$ip" "$ts")`,
     "if status=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d \"$body\" \"$url\" 2>&1); then",
-    '  echo "$ts $ip HTTP $status" >>"$log"',
+    "  printf '%s %s HTTP %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
     'else',
-    '  echo "$ts $ip failed: $status" >>"$log"',
+    "  printf '%s %s failed: %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
     'fi',
-    // Keep the log from growing forever.
-    'if [ "$(wc -l <"$log")" -gt 2000 ]; then tail -n 1000 "$log" >"$log.tmp" && mv -f "$log.tmp" "$log"; fi',
+    // Keep the log from growing forever; macOS's wc pads the count with spaces.
+    'lines=$(wc -l <"$log")',
+    'if [ "${lines##* }" -gt 2000 ]; then tail -n 1000 "$log" >"$log.tmp" && mv -f "$log.tmp" "$log"; fi',
     '',
   ].join('\n');
 }
