@@ -219,6 +219,7 @@ export const modelCatalogSchema = {
           quantization: { type: 'string', pattern: '^[A-Za-z0-9_]+$', description: 'Quantization of the default tag, e.g. Q4_K_M.' },
           size_bytes: { type: 'integer', minimum: 1, description: 'Bytes on disk as /api/tags reports them; also the weights in memory.' },
           architecture: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'GGUF general.architecture, e.g. llama.' },
+          family: { type: 'string', pattern: '^[a-z0-9._-]+$', description: 'Model family as /api/show details.family says, e.g. llama, qwen2, nomic-bert.' },
           layers: { type: 'integer', minimum: 1, description: 'GGUF <arch>.block_count.' },
           heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count.' },
           kv_heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count_kv.' },
