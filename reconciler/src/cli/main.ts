@@ -12,6 +12,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   capacity: () => import('./commands/capacity.ts'),
   'add-node': () => import('./commands/add-node.ts'),
   import: () => import('./commands/import.ts'),
+  catalog: () => import('./commands/catalog.ts'),
   sim: () => import('./commands/sim.ts'),
   observe: () => import('./commands/observe.ts'),
   plan: () => import('./commands/plan.ts'),
