@@ -5,9 +5,20 @@
 // directory observe saw), used as they are; `~/x` becomes "$HOME"/x (a quoted
 // `~` does not expand). Homebrew's files go through macPath(), which honours the
 // simulator's FLEET_ROOT (see shell/commands.ts).
+import { FleetError } from '../errors.ts';
 import { raw, sh, quote, type ShellLine } from '../shell/quote.ts';
 import { HOMEBREW_INSTALL_URL, macPath } from '../shell/commands.ts';
 import type { StepOf } from '../plan/steps.ts';
+
+/**
+ * A name that a command on the node reads as an operand (a package, a
+ * service, a host name). One that starts with `-` would be read as an option:
+ * the schemas never let one through, and this refuses it again here.
+ */
+function operand(value: string, what: string): string {
+  if (value.startsWith('-')) throw new FleetError('invalid-input', `${what} ${JSON.stringify(value)} starts with "-": a command on the node would read it as an option`);
+  return value;
+}
 
 /** A path on the node as a shell word. */
 export function nodePath(path: string): ShellLine {
@@ -48,7 +59,7 @@ export function hostnameCommands(step: StepOf<'set-hostname'>): CommandPlan[] {
     ['HostName', step.host_name],
     ['LocalHostName', step.local_host_name],
   ];
-  return pairs.map(([key, value]) => ({ what: `sudo -n scutil --set ${key}`, line: sh`sudo -n scutil --set ${key} ${value}` }));
+  return pairs.map(([key, value]) => ({ what: `sudo -n scutil --set ${key}`, line: sh`sudo -n scutil --set ${key} ${operand(value, key)}` }));
 }
 
 /** What a person runs in a Terminal on the node when sudo needs a password. */
@@ -82,15 +93,17 @@ export function homebrewManualInstructions(node: string): string[] {
 }
 
 export function packageInstallCommand(prefix: string, step: StepOf<'install-package'>): ShellLine {
+  const name = operand(step.name, `the ${step.package}`);
   return step.package === 'cask'
-    ? sh`${BREW_ENV} ${brewPath(prefix)} install --cask ${step.name}`
-    : sh`${BREW_ENV} ${brewPath(prefix)} install ${step.name}`;
+    ? sh`${BREW_ENV} ${brewPath(prefix)} install --cask ${name}`
+    : sh`${BREW_ENV} ${brewPath(prefix)} install ${name}`;
 }
 
 export function packageUninstallCommand(prefix: string, step: StepOf<'uninstall-package'>): ShellLine {
+  const name = operand(step.name, `the ${step.package}`);
   return step.package === 'cask'
-    ? sh`${BREW_ENV} ${brewPath(prefix)} uninstall --cask ${step.name}`
-    : sh`${BREW_ENV} ${brewPath(prefix)} uninstall ${step.name}`;
+    ? sh`${BREW_ENV} ${brewPath(prefix)} uninstall --cask ${name}`
+    : sh`${BREW_ENV} ${brewPath(prefix)} uninstall ${name}`;
 }
 
 export function packageManualInstructions(prefix: string, step: StepOf<'install-package'> | StepOf<'uninstall-package'>, node: string): string[] {
@@ -109,7 +122,7 @@ export function isNotInstalledMessage(text: string): boolean {
 }
 
 export function stopBrewServiceCommand(prefix: string, name: string): ShellLine {
-  return sh`${BREW_ENV} ${brewPath(prefix)} services stop ${name}`;
+  return sh`${BREW_ENV} ${brewPath(prefix)} services stop ${operand(name, 'the service')}`;
 }
 
 // ---- directories and files ------------------------------------------------

@@ -136,7 +136,8 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     '# Managed by Symphony Fleet (`fleet apply`): local edits are replaced.',
     "# Tells Bob's registry API this node is alive; cron runs it every minute.",
     // cron's PATH (/usr/bin:/bin) lacks /usr/sbin, where ipconfig lives: extend it, never replace it.
-    'PATH="${PATH:-/usr/bin:/bin}:/usr/sbin:/sbin"',
+    // FLEET_ROOT is empty on a Mac; a simulated Mac keeps its /usr/sbin under it (shell/commands.ts macPath).
+    'PATH="${PATH:-/usr/bin:/bin}:${FLEET_ROOT-}/usr/sbin:${FLEET_ROOT-}/sbin"',
     `node_id=${quote(ctx.node.name)}`,
     `url=${quote(url)}`,
     `log=${quote(log)}`,

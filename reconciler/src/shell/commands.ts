@@ -22,6 +22,8 @@ import { raw, type ShellLine } from './quote.ts';
 export interface MacOption {
   /** The option takes an argument (the next word, or the rest of a short-option cluster). */
   readonly arg: boolean;
+  /** How many words it takes when more than one (scutil --set pref value). */
+  readonly words?: number;
   /** What macOS's man page says it does (paraphrased). */
   readonly man: string;
 }
@@ -43,10 +45,12 @@ export interface MacUtility {
   readonly synopsis: string;
   /**
    * How options are read. `getopt`: BSD getopt(3), short options that cluster,
-   * stopping at the first operand or `--`. `words`: each option is a word of
-   * its own (long options, `-productVersion`), anywhere before `--`.
+   * stopping at the first operand or `--`. `permute`: the same, but options
+   * may follow operands (curl). `words`: each option is a word of its own
+   * (long options, `-productVersion`), anywhere. `operands`: no options, every
+   * word is an operand (test's expressions, printf's format).
    */
-  readonly syntax: 'getopt' | 'words';
+  readonly syntax: 'getopt' | 'permute' | 'words' | 'operands';
   readonly options: Readonly<Record<string, MacOption>>;
   /** The first operand names a subcommand (launchctl list, brew install). */
   readonly subcommands?: Readonly<Record<string, MacSubcommand>>;
@@ -54,8 +58,10 @@ export interface MacUtility {
   readonly primaries?: Readonly<Record<string, { readonly args: number | 'exec'; readonly man: string }>>;
   /** The utility runs its operands as a command (sudo, env): they are checked as one. */
   readonly runsCommand?: true;
-  /** What BSD getopt prints for an unknown option, after `name: illegal option -- x`. */
+  /** The usage text the utility prints after its complaint about an option. */
   readonly usage?: string;
+  /** How it names an unknown option: getopt(3) says "illegal option", getopt_long(3) "invalid option". */
+  readonly optionError?: 'invalid option';
   /** Exit status of that usage error. */
   readonly usageExit?: number;
   /**
@@ -70,237 +76,249 @@ export interface MacUtility {
   readonly source: string;
 }
 
-const APPLE = 'github.com/apple-oss-distributions';
+const APPLE = 'apple-oss-distributions';
+const TEXT = `${APPLE}/text_cmds@text_cmds-190.0.1`;
+const FILE = `${APPLE}/file_cmds@file_cmds-448.0.3`;
+const SHELL = `${APPLE}/shell_cmds@shell_cmds-319.0.1`;
 const o = (man: string): MacOption => ({ arg: false, man });
 const a = (man: string): MacOption => ({ arg: true, man });
 
+// Versions: the tags Apple published with macOS 15 (text_cmds-190.0.1,
+// file_cmds-448.0.3, shell_cmds-319.0.1, system_cmds-1012, configd-1345,
+// bootp-490, cron-50, curl-158, sudo-113); where macOS 13 or 14 differ in a
+// way that matters, the entry says so.
 export const MAC_UTILITIES = [
   // ---- facts about the Mac --------------------------------------------------
   {
     name: 'sw_vers', path: '/usr/bin/sw_vers', provider: 'system', purpose: 'macOS version and build (observe)',
     synopsis: 'sw_vers [-productName | -productVersion | -productVersionExtra | -buildVersion]', syntax: 'words',
-    options: { '-productVersion': o('print only the product version') },
-    verified: 'unverified', source: `${APPLE}/ProductVersion? (sw_vers(1))`,
+    options: { '-productVersion': o('print only the product version, e.g. 14.5') },
+    verified: 'unverified', source: 'sw_vers(1) (closed source; the 13-15 man text was not found; output checked against transcripts in macos-commands.md)',
   },
   {
     name: 'uname', path: '/usr/bin/uname', provider: 'system', purpose: 'architecture: arm64 or x86_64 (observe)',
-    synopsis: 'uname [-amnoprsv]', syntax: 'getopt',
-    options: { '-m': o('print the machine hardware name') },
+    synopsis: 'uname [-amnoprsv]', syntax: 'getopt', getopt: 'amnoprsv',
+    options: { '-m': o('the hardware platform (sysctl hw.machine): arm64 on Apple Silicon, x86_64 on Intel') },
     usage: 'usage: uname [-amnoprsv]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/shell_cmds uname/uname.1`,
+    verified: 'checked', source: `${SHELL}:uname/uname.1, uname/uname.c`,
   },
   {
     name: 'sysctl', path: '/usr/sbin/sysctl', provider: 'system', purpose: 'RAM, CPU, model, Apple Silicon (observe)',
-    synopsis: 'sysctl [-bdehiNnoqx] name[=value] ...', syntax: 'getopt',
-    options: { '-n': o('print only the value, not the name') },
-    usage: 'usage: sysctl [-bdehiNnoqx] name[=value] ...\n       sysctl [-bdehNnoqx] -a', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/system_cmds sysctl.tproj/sysctl.8`,
+    synopsis: 'sysctl [-bdeFhilNnoqtWx] [-B bufsize] [-f filename] name[=value[,value]] ...', syntax: 'getopt',
+    options: { '-n': o("don't show the variable names") },
+    usage: 'usage: sysctl [-bdeFhilNnoqtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n       sysctl [-bdeFhlNnoqtWx] [ -B <bufsize> ] -a', usageExit: 1,
+    verified: 'checked', source: `${APPLE}/system_cmds@system_cmds-1012:sysctl/sysctl.8 (macOS 13/14: the first unknown name ends the run; 15 tries every name, exit status = failures)`,
   },
   {
     name: 'scutil', path: '/usr/sbin/scutil', provider: 'system', purpose: 'get and set ComputerName, HostName, LocalHostName',
     synopsis: 'scutil --get pref | --set pref [newval]', syntax: 'words',
-    options: { '--get': o('print the named preference (ComputerName, HostName, LocalHostName)'), '--set': o('set the named preference to the value given (root)') },
-    verified: 'unverified', source: `${APPLE}/configd scutil.tproj/scutil.8`,
+    options: {
+      '--get': a('print the preference (ComputerName, LocalHostName, HostName); unset: "<pref>: not set" on stderr, exit 1'),
+      '--set': { arg: true, words: 2, man: 'set the preference to newval (or stdin); needs root' },
+    },
+    verified: 'checked', source: `${APPLE}/configd@configd-1345:scutil.tproj/scutil.8, scutil.tproj/prefs.c`,
   },
   {
     name: 'hostname', path: '/bin/hostname', provider: 'system', purpose: "the node's host name, as `fleet verify` shows it",
     synopsis: 'hostname [-f] [-s | -d] [name-of-host]', syntax: 'getopt', options: {},
     usage: 'usage: hostname [-f] [-s | -d] [name-of-host]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/shell_cmds hostname/hostname.1`,
+    verified: 'checked', source: `${SHELL}:hostname/hostname.1`,
   },
   {
     name: 'id', path: '/usr/bin/id', provider: 'system', purpose: 'uid for the gui/<uid> launchd domain',
-    synopsis: 'id [-Ggnpru] [user]', syntax: 'getopt',
-    options: { '-u': o('print the effective user id as a number') },
-    usage: 'usage: id [user]\n       id -A\n       id -F [user]\n       id -G [-n] [user]\n       id -M\n       id -P [user]\n       id -g [-nr] [user]\n       id -p [user]\n       id -u [-nr] [user]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/shell_cmds id/id.1`,
+    synopsis: 'id [user] | id -u [-nr] [user] | id -g [-nr] [user] | id -G [-n] [user] | id -p [user]', syntax: 'getopt',
+    options: { '-u': o('display the effective user ID as a number') },
+    usage: 'usage: id [user]\n       id -A\n       id -F [user]\n       id -G [-n] [user]\n\n       id -P [user]\n       id -g [-nr] [user]\n       id -p [user]\n       id -u [-nr] [user]', usageExit: 1,
+    verified: 'checked', source: `${SHELL}:id/id.1, id/id.c`,
   },
   {
     name: 'ipconfig', path: '/usr/sbin/ipconfig', provider: 'system', purpose: "the node's LAN address (heartbeat, observe)",
     synopsis: 'ipconfig getifaddr interface-name', syntax: 'words', options: {},
-    subcommands: { getifaddr: { man: 'print the IPv4 address of the interface; none: no output, exit 1' } },
-    verified: 'unverified', source: `${APPLE}/bootp ipconfig.tproj/ipconfig.8`,
+    subcommands: { getifaddr: { man: 'print the IP address of the first network service on the interface; none: no output, exit 1' } },
+    verified: 'checked', source: `${APPLE}/bootp@bootp-490:ipconfig.tproj/ipconfig.8, ipconfig.tproj/client.c`,
   },
   {
-    name: 'date', path: '/bin/date', provider: 'system', purpose: 'heartbeat timestamps in UTC',
+    name: 'date', path: '/bin/date', provider: 'system', purpose: 'heartbeat timestamps in UTC (BSD date has no -d)',
     synopsis: 'date [-jnRu] [-I[date|hours|minutes|seconds]] [-f input_fmt] [-r filename | seconds] [-v [+|-]val[y|m|w|d|H|M|S]] [+output_fmt]', syntax: 'getopt',
-    options: { '-u': o('display or set the date in UTC') },
+    options: { '-u': o('display or set the date in UTC (TZ=UTC0)') },
     usage: 'usage: date [-jnRu] [-I[date|hours|minutes|seconds]] [-f input_fmt]\n            [-r filename|seconds] [-v[+|-]val[y|m|w|d|H|M|S]]\n            [[[[mm]dd]HH]MM[[cc]yy][.SS] | new_date] [+output_fmt]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/shell_cmds date/date.1`,
+    verified: 'checked', source: `${SHELL}:date/date.1, date/date.c`,
   },
   {
     name: 'df', path: '/bin/df', provider: 'system', purpose: 'free space on the volume holding ~/.ollama',
-    synopsis: 'df [-b | -g | -H | -h | -k | -m | -P] [-ailn] [-T type] [-t] [filesystem ...]', syntax: 'getopt',
-    options: { '-P': o('POSIX output: one line per file system, the POSIX column headers'), '-k': o('1024-byte blocks') },
-    usage: 'usage: df [-b | -g | -H | -h | -k | -m | -P] [-ailn] [-T type] [-t] [filesystem ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/file_cmds df/df.1`,
+    synopsis: 'df [--libxo] [-b | -g | -H | -h | -k | -m | -P] [-acIilntY] [-,] [-T type] [file | filesystem ...]', syntax: 'getopt',
+    options: {
+      '-P': o('POSIX output: 512-byte blocks unless -k, no inode columns, the POSIX headers'),
+      '-k': o('1024-byte blocks; overrides -P and BLOCKSIZE'),
+    },
+    optionError: 'invalid option', usage: 'usage: df [--libxo] [-b | -g | -H | -h | -k | -m | -P] [-acIilnY] [-,] [-T type] [-t type]\n          [file | filesystem ...]', usageExit: 64,
+    verified: 'checked', source: `${FILE}:df/df.1, df/df.c prtstat (header "Filesystem 1024-blocks Used Available Capacity  Mounted on")`,
   },
   {
     name: 'du', path: '/usr/bin/du', provider: 'system', purpose: 'size of ~/.ollama/models',
     synopsis: 'du [-Aclnx] [-H | -L | -P] [-g | -h | -k | -m] [-a | -s | -d depth] [-B blocksize] [-I mask] [-t threshold] [file ...]', syntax: 'getopt',
-    options: { '-s': o('one entry per operand: its total'), '-k': o('1024-byte blocks') },
-    usage: 'usage: du [-Aclnx] [-H | -L | -P] [-g | -h | -k | -m] [-a | -s | -d depth] [-B blocksize] [-I mask] [-t threshold] [file ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/file_cmds du/du.1`,
+    options: { '-s': o('one entry per operand (same as -d 0)'), '-k': o('1024-byte blocks') },
+    optionError: 'invalid option', usage: 'usage: du [-Aclnx] [-H | -L | -P] [-g | -h | -k | -m] [-a | -s | -d depth] [-B blocksize] [-I mask] [-t threshold] [file ...]', usageExit: 64,
+    verified: 'checked', source: `${FILE}:du/du.1`,
   },
   // ---- root, launchd, cron ---------------------------------------------------
   {
     name: 'sudo', path: '/usr/bin/sudo', provider: 'system', purpose: 'root for renames, never prompting',
-    synopsis: 'sudo [-n] command [arg ...]', syntax: 'getopt', runsCommand: true,
-    options: { '-n': o('non-interactive: fail with "a password is required" instead of prompting') },
-    verified: 'unverified', source: 'sudo(8), sudo.ws',
+    synopsis: 'sudo [-ABbEHnPS] [-C num] [-g group] [-h host] [-p prompt] [-u user] command [arg ...]', syntax: 'getopt', runsCommand: true,
+    options: { '-n': o('non-interactive: never prompt; when a password is needed print "sudo: a password is required" and exit 1') },
+    verified: 'checked', source: `${APPLE}/sudo@sudo-113:sudo/docs/sudo.mdoc.in, plugins/sudoers/logging.c`,
   },
   {
     name: 'launchctl', path: '/bin/launchctl', provider: 'system', purpose: 'the Ollama launchd agent',
     synopsis: 'launchctl subcommand [arguments ...]', syntax: 'words', options: {},
     subcommands: {
-      list: { man: 'with a label: that job\'s dictionary, exit 113 when not loaded' },
-      bootstrap: { man: 'bootstrap domain-target service-path: load the agent into gui/<uid>' },
-      bootout: { man: 'bootout service-target: unload the agent' },
-      kickstart: { man: 'kickstart [-k] service-target: start the service; -k kills a running one first', options: { '-k': o('kill the running instance before restarting it') } },
+      list: { man: "list [label]: with a label, that job's dictionary; not loaded: exit 113" },
+      bootstrap: { man: 'bootstrap domain-target service-path: load the service into the domain (gui/<uid>)' },
+      bootout: { man: 'bootout service-target: remove the service from its domain' },
+      kickstart: { man: 'kickstart [-kp] service-target: run the service now', options: { '-k': o('kill the running instance before restarting it') } },
     },
-    verified: 'unverified', source: 'launchctl(1), macOS 14',
+    verified: 'checked', source: 'launchctl(1) (closed source), as quoted from macOS 15 in public notes; paths and exit codes in macos-commands.md',
   },
   {
     name: 'plutil', path: '/usr/bin/plutil', provider: 'system', purpose: 'lint a plist before loading it',
-    synopsis: 'plutil -lint file ...', syntax: 'words',
-    options: { '-lint': o('check the files for syntax errors: "file: OK", exit 0') },
-    verified: 'unverified', source: 'plutil(1)',
+    synopsis: 'plutil [command_option] [other_options] file ...', syntax: 'words',
+    options: { '-lint': o('check the files for syntax errors: "file: OK" and exit 0, else the error and exit 1') },
+    verified: 'checked', source: 'plutil(1) from the macOS SDK man pages (keith.github.io/xcode-man-pages/plutil.1.html)',
   },
   {
     name: 'crontab', path: '/usr/bin/crontab', provider: 'system', purpose: 'read (-l) and install (-) the heartbeat line',
-    synopsis: 'crontab [-u user] file\ncrontab [-u user] { -l | -r | -e }', syntax: 'getopt',
-    options: { '-l': o('print the current crontab; none: "crontab: no crontab for USER", exit 1') },
-    usage: 'usage: crontab [-u user] file\n       crontab [-u user] { -l | -r | -e }', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/cron crontab/crontab.1`,
+    synopsis: 'crontab [-u user] file\ncrontab [-u user] { -e | -l | -r }', syntax: 'getopt', getopt: 'u:lerx:',
+    options: { '-l': o('list the crontab; none: "crontab: no crontab for USER" on stderr, exit 1') },
+    usage: 'crontab: usage error: unrecognized option\nusage: crontab [-u user] file\n       crontab [-u user] { -e | -l | -r }', usageExit: 1,
+    verified: 'checked', source: `${APPLE}/cron@cron-50:crontab/crontab.1, crontab/crontab.c (the file operand "-" is stdin; cron runs jobs with SHELL=/bin/sh, PATH=/usr/bin:/bin)`,
   },
   // ---- network -----------------------------------------------------------------
   {
     name: 'curl', path: '/usr/bin/curl', provider: 'system', purpose: "the node's own Ollama (observe); the Homebrew installer; heartbeat POSTs",
-    synopsis: 'curl [options / URLs]', syntax: 'getopt',
+    synopsis: 'curl [options / URLs]', syntax: 'permute',
     options: {
       '-s': o('silent: no progress meter or error messages'),
       '-S': o('with -s, still show an error message when it fails'),
-      '-f': o('fail with exit 22 on HTTP errors, no body'),
-      '-L': o('follow redirects'),
-      '-m': a('maximum time in seconds for the whole operation'),
-      '--connect-timeout': a('maximum time in seconds for the connection'),
-      '-w': a('write out variables (%{http_code}, %{exitcode}) after the transfer'),
+      '-f': o('fail with no output and exit 22 on HTTP errors'),
+      '-L': o('follow 3XX redirects'),
+      '-m': a('--max-time: maximum seconds for each transfer'),
+      '--connect-timeout': a('maximum seconds for the connection phase'),
+      '-w': a('--write-out: variables such as %{http_code} and %{exitcode} (curl 7.75+) after the transfer'),
       '-o': a('write the body to this file'),
-      '-X': a('request method'),
+      '-X': a('request method, sent verbatim'),
       '-H': a('extra header'),
-      '-d': a('POST this data'),
+      '-d': a('POST the data (application/x-www-form-urlencoded unless a header says otherwise)'),
     },
-    verified: 'unverified', source: 'curl(1) 8.7.1 (macOS 15)',
+    verified: 'checked', source: `${APPLE}/curl@curl-158:curl/docs/curl.1 (macOS 13.0 ships curl 7.84.0: no CIDR in NO_PROXY)`,
   },
   // ---- files and text ----------------------------------------------------------
   {
     name: 'cat', path: '/bin/cat', provider: 'system', purpose: 'write a file from stdin',
     synopsis: 'cat [-belnstuv] [file ...]', syntax: 'getopt', options: {},
     getopt: 'belnstuv', usage: 'usage: cat [-belnstuv] [file ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/text_cmds cat/cat.1`,
+    verified: 'checked', source: `${TEXT}:cat/cat.1`,
   },
   {
     name: 'mkdir', path: '/bin/mkdir', provider: 'system', purpose: 'managed directories',
     synopsis: 'mkdir [-pv] [-m mode] directory_name ...', syntax: 'getopt',
-    options: { '-p': o('create intermediate directories; no error if the directory exists') },
+    options: { '-p': o("create intermediate directories as needed; no error if a directory exists") },
     getopt: 'm:pv', usage: 'usage: mkdir [-pv] [-m mode] directory_name ...', usageExit: 64,
-    verified: 'unverified', source: `${APPLE}/file_cmds mkdir/mkdir.1`,
+    verified: 'checked', source: `${FILE}:mkdir/mkdir.1`,
   },
   {
     name: 'rm', path: '/bin/rm', provider: 'system', purpose: 'temporaries and removed files',
-    synopsis: 'rm [-f | -i] [-dIPRrvWx] file ...', syntax: 'getopt',
-    options: { '-f': o('no error for a missing file, no prompt') },
+    synopsis: 'rm [-f | -i] [-dIRrvWx] file ...', syntax: 'getopt',
+    options: { '-f': o("remove without asking; a missing file is no error and changes no exit status") },
     getopt: 'dfiIPRrvWx', usage: 'usage: rm [-f | -i] [-dIPRrvWx] file ...\n       unlink [--] file', usageExit: 64,
-    verified: 'unverified', source: `${APPLE}/file_cmds rm/rm.1`,
+    verified: 'checked', source: `${FILE}:rm/rm.1`,
   },
   {
     name: 'mv', path: '/bin/mv', provider: 'system', purpose: 'put a complete file in place',
     synopsis: 'mv [-f | -i | -n] [-hv] source target', syntax: 'getopt',
-    options: { '-f': o('overwrite without asking') },
+    options: { '-f': o("don't ask before overwriting the destination") },
     getopt: 'fhinv', usage: 'usage: mv [-f | -i | -n] [-hv] source target\n       mv [-f | -i | -n] [-v] source ... directory', usageExit: 64,
-    verified: 'unverified', source: `${APPLE}/file_cmds mv/mv.1`,
+    verified: 'checked', source: `${FILE}:mv/mv.1`,
   },
   {
-    name: 'chmod', path: '/bin/chmod', provider: 'system', purpose: 'file modes (octal)',
-    synopsis: 'chmod [-fhv] [-R [-H | -L | -P]] mode file ...', syntax: 'getopt', options: {},
-    usage: 'usage:\tchmod [-fhv] [-R [-H | -L | -P]] [-a | +a | =a  [i][# [ n]]] mode|entry file ...\n\tchmod [-fhv] [-R [-H | -L | -P]] [-E | -C | -N | -i | -I] file ...', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/file_cmds chmod/chmod.1`,
+    name: 'chmod', path: '/bin/chmod', provider: 'system', purpose: 'file modes (absolute, octal)',
+    synopsis: 'chmod [-fhv] [-R [-H | -L | -P]] mode file ...', syntax: 'operands', options: {},
+    verified: 'checked', source: `${FILE}:chmod/chmod.1 (an absolute mode is an octal number)`,
   },
   {
     name: 'head', path: '/usr/bin/head', provider: 'system', purpose: 'read managed files and manifests (observe)',
     synopsis: 'head [-n count | -c bytes] [file ...]', syntax: 'getopt',
-    options: { '-c': a('print the first bytes of each file'), '-n': a('print the first lines of each file') },
-    getopt: 'c:n:', obsoleteCount: true, usage: 'usage: head [-n lines | -c bytes] [file ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/text_cmds head/head.1`,
+    options: { '-c': a('print the first bytes of each file'), '-n': a('print the first lines of each file (0 is an error on macOS)') },
+    getopt: 'c:n:', obsoleteCount: true, optionError: 'invalid option', usage: 'usage: head [-n lines | -c bytes] [file ...]', usageExit: 1,
+    verified: 'checked', source: `${TEXT}:head/head.1, head/head.c (several files: "==> name <==" headers)`,
   },
   {
     name: 'tail', path: '/usr/bin/tail', provider: 'system', purpose: 'trim the heartbeat log',
-    synopsis: 'tail [-F | -f | -r] [-q] [-b number | -c number | -n number] [file ...]', syntax: 'getopt',
-    options: { '-n': a('the last lines') },
-    getopt: 'Fb:c:fn:qr', obsoleteCount: true, usage: 'usage: tail [-F | -f | -r] [-q] [-b # | -c # | -n #] [file ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/text_cmds tail/tail.1`,
+    synopsis: 'tail [-F | -f | -r] [-qv] [-b number | -c number | -n number] [file ...]', syntax: 'getopt',
+    options: { '-n': a('start at the given line: +N from the start, -N or N from the end') },
+    getopt: 'Fb:c:fn:qr', obsoleteCount: true, optionError: 'invalid option', usage: 'usage: tail [-F | -f | -r] [-q] [-b # | -c # | -n #] [file ...]', usageExit: 1,
+    verified: 'checked', source: `${TEXT}:tail/tail.1 (-v is new in macOS 15)`,
   },
   {
     name: 'tr', path: '/usr/bin/tr', provider: 'system', purpose: "strip wc's padding",
     synopsis: 'tr [-Ccsu] string1 string2\ntr [-Ccu] -d string1', syntax: 'getopt',
     options: { '-d': o('delete the characters of string1') },
     getopt: 'Ccdsu', usage: 'usage: tr [-Ccsu] string1 string2\n       tr [-Ccu] -d string1\n       tr [-Ccu] -s string1\n       tr [-Ccu] -ds string1 string2', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/text_cmds tr/tr.1`,
+    verified: 'checked', source: `${TEXT}:tr/tr.1`,
   },
   {
     name: 'wc', path: '/usr/bin/wc', provider: 'system', purpose: 'check a written file is complete; log length',
-    synopsis: 'wc [-Lclmw] [file ...]', syntax: 'getopt',
-    options: { '-c': o('bytes'), '-l': o('lines') },
+    synopsis: 'wc [--libxo] [-Lclmw] [file ...]', syntax: 'getopt',
+    options: { '-c': o('the number of bytes'), '-l': o('the number of lines') },
     usage: 'usage: wc [-Lclmw] [file ...]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/text_cmds wc/wc.1`,
+    verified: 'checked', source: `${TEXT}:wc/wc.1, wc/wc.c (each count printed " %7ju": padded)`,
   },
   {
-    name: 'find', path: '/usr/bin/find', provider: 'system', purpose: 'partial blobs, manifests, Homebrew kegs (observe)',
+    name: 'find', path: '/usr/bin/find', provider: 'system', purpose: 'partial blobs, manifests, Homebrew kegs (observe); stale temporaries',
     synopsis: 'find [-H | -L | -P] [-EXdsx] [-f path] path ... [expression]', syntax: 'getopt', options: {},
     primaries: {
-      '-type': { args: 1, man: 'file type: f regular file, d directory' },
-      '-name': { args: 1, man: 'last path component matches the pattern' },
-      '-mindepth': { args: 1, man: 'ignore files less than n levels below the operands' },
-      '-maxdepth': { args: 1, man: 'descend at most n levels below the operands' },
-      '-exec': { args: 'exec', man: 'run the utility; `{} +` passes as many paths as fit' },
+      '-type': { args: 1, man: 'true if the file is of type t: d directory, f regular file, l symbolic link, ...' },
+      '-name': { args: 1, man: 'true if the last component of the path matches the shell pattern; a backslash escapes [ ] * ?' },
+      '-mindepth': { args: 1, man: "always true; don't apply tests or actions at levels below n" },
+      '-maxdepth': { args: 1, man: 'always true; descend at most n levels below the operands' },
+      '-exec': { args: 'exec', man: 'run the utility; with `{} +`, as many paths per run as fit (like xargs)' },
     },
     usage: 'usage: find [-H | -L | -P] [-EXdsx] [-f path] path ... [expression]\n       find [-H | -L | -P] [-EXdsx] -f path [path ...] [expression]', usageExit: 1,
-    verified: 'unverified', source: `${APPLE}/shell_cmds find/find.1`,
+    verified: 'checked', source: `${SHELL}:find/find.1, find/function.c (a path operand is required)`,
   },
   {
     name: 'test', path: '/bin/test', provider: 'system', builtin: true, purpose: 'file tests and string comparison',
-    synopsis: 'test expression\n[ expression ]', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds test/test.1`,
+    synopsis: 'test expression\n[ expression ]', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:test/test.1 (never "==": zsh expands a word starting with "=")`,
   },
   {
     name: '[', path: '/bin/[', provider: 'system', builtin: true, purpose: 'test, spelled with brackets',
-    synopsis: '[ expression ]', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds test/test.1`,
+    synopsis: '[ expression ]', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:test/test.1 (a hard link of /bin/test)`,
   },
   {
-    name: 'printf', path: '/usr/bin/printf', provider: 'system', builtin: true, purpose: 'write text exactly (never echo: zsh\'s echo reads backslashes)',
-    synopsis: 'printf format [arguments ...]', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds printf/printf.1`,
+    name: 'printf', path: '/usr/bin/printf', provider: 'system', builtin: true, purpose: "write text exactly (not echo: zsh's echo reads backslashes)",
+    synopsis: 'printf format [arguments ...]', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:printf/printf.1`,
   },
   {
     name: 'echo', path: '/bin/echo', provider: 'system', builtin: true, purpose: 'fixed words only (probe markers)',
-    synopsis: 'echo [-n] [string ...]', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds echo/echo.1`,
+    synopsis: 'echo [-n] [string ...]', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:echo/echo.1 (zsh's builtin echo interprets backslashes; /bin/sh's prints -n literally)`,
   },
   {
     name: 'true', path: '/usr/bin/true', provider: 'system', builtin: true, purpose: 'sudo -n true: is sudo passwordless',
-    synopsis: 'true', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds true/true.1`,
+    synopsis: 'true', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:true/true.1`,
   },
   {
     name: 'false', path: '/usr/bin/false', provider: 'system', builtin: true, purpose: 'a failed probe section',
-    synopsis: 'false', syntax: 'words', options: {},
-    verified: 'unverified', source: `${APPLE}/shell_cmds false/false.1`,
+    synopsis: 'false', syntax: 'operands', options: {},
+    verified: 'checked', source: `${SHELL}:false/false.1`,
   },
   {
-    name: 'bash', path: '/bin/bash', provider: 'system', purpose: "the Homebrew installer (bash 3.2 on macOS); cron's heartbeat line",
+    name: 'bash', path: '/bin/bash', provider: 'system', purpose: "the Homebrew installer (bash 3.2.57 on macOS); cron's heartbeat line",
     synopsis: 'bash [options] [file]', syntax: 'getopt', options: { '-c': o('read commands from the first operand') },
-    verified: 'unverified', source: 'bash(1), GNU bash 3.2.57 (macOS)',
+    verified: 'checked', source: `${APPLE}/bash (GNU bash 3.2.57; no associative arrays, no \${x,,})`,
   },
   // ---- Homebrew ---------------------------------------------------------------
   {
@@ -309,15 +327,15 @@ export const MAC_UTILITIES = [
     subcommands: {
       install: { man: 'install a formula, or with --cask a cask', options: { '--cask': o('treat the names as casks') } },
       uninstall: { man: 'uninstall a formula, or with --cask a cask', options: { '--cask': o('treat the names as casks') } },
-      services: { man: 'services stop NAME: unload Homebrew\'s own agent for a formula' },
+      services: { man: "services stop NAME: unload Homebrew's own agent for a formula" },
     },
     verified: 'unverified', source: 'docs.brew.sh/Manpage',
   },
   {
-    name: 'ollama', path: '<prefix>/bin/ollama', provider: 'homebrew', purpose: 'the CLI\'s version when it is not Homebrew\'s; `ollama serve` run by launchd',
+    name: 'ollama', path: '<prefix>/bin/ollama', provider: 'homebrew', purpose: "the CLI's version when it is not Homebrew's; `ollama serve` run by launchd",
     synopsis: 'ollama [flags] | ollama [command]', syntax: 'words', options: { '--version': o('print the client (and server) version') },
     subcommands: { list: { man: 'the installed models as a table' }, serve: { man: 'run the server' } },
-    verified: 'unverified', source: 'github.com/ollama/ollama cmd/cmd.go',
+    verified: 'checked', source: 'github.com/ollama/ollama cmd/cmd.go',
   },
 ] as const satisfies readonly MacUtility[];
 

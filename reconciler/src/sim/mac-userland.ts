@@ -87,7 +87,7 @@ export function renderStrictWrapper(u: MacUtility, hostPath: string): string {
     ...(u.obsoleteCount ? ['case ${1-} in -[0-9]*) _n=${1#-}; shift; set -- -n "$_n" "$@" ;; esac'] : []),
     `while getopts ${quote(`:${optionString(u)}`)} _o; do`,
     '  case $_o in',
-    `    \\?) ${fail('illegal option')} ;;`,
+    `    \\?) ${fail(u.optionError ?? 'illegal option')} ;;`,
     `    :) ${fail('option requires an argument')} ;;`,
     '  esac',
     'done',
