@@ -35,9 +35,14 @@ function entryText(key: string, facts: ModelFacts): string {
   return `  ${key}:\n${body}\n`;
 }
 
-function differences(a: ModelFacts, b: ModelFacts): string[] {
+/** Facts the entry has and the node contradicts; and facts only the node has (e.g. family on an older entry). */
+function differences(a: ModelFacts, b: ModelFacts): { conflicts: string[]; additions: string[] } {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof ModelFacts)[];
-  return keys.filter((k) => k !== 'notes' && k !== 'digest' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k} ${JSON.stringify(a[k] ?? null)} -> ${JSON.stringify(b[k] ?? null)}`);
+  const differing = keys.filter((k) => k !== 'notes' && k !== 'digest' && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return {
+    conflicts: differing.filter((k) => a[k] !== undefined).map((k) => `${k} ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k] ?? null)}`),
+    additions: differing.filter((k) => a[k] === undefined).map((k) => `${k} ${JSON.stringify(b[k])}`),
+  };
 }
 
 async function runAddModel(name: string, flags: AddModelFlags): Promise<void> {
@@ -77,15 +82,17 @@ async function runAddModel(name: string, flags: AddModelFlags): Promise<void> {
   const existing = fleet.models[key];
   for (const line of result.sources) process.stdout.write(`  ${line}\n`);
   if (existing !== undefined) {
-    const diff = differences(existing, facts);
-    if (diff.length === 0) {
-      process.stdout.write(`${key} is already in ${file} with these facts; nothing to change\n`);
+    const { conflicts, additions } = differences(existing, facts);
+    if ((flags.replace !== true && conflicts.length === 0) || conflicts.length + additions.length === 0) {
+      const more = additions.length === 0 ? '' : ` (${flags.from} also says ${additions.join(', ')}: --replace writes it)`;
+      process.stdout.write(`${key} is already in ${file} with these facts; nothing to change${more}\n`);
       process.exitCode = 0;
       return;
     }
     if (flags.replace !== true) {
-      throw new FleetError('invalid-input', `${key} is already in ${file} and ${flags.from} says otherwise: ${diff.join(', ')}. Nothing was written; run again with --replace to take ${flags.from}'s facts.`);
+      throw new FleetError('invalid-input', `${key} is already in ${file} and ${flags.from} says otherwise: ${conflicts.join(', ')}. Nothing was written; run again with --replace to take ${flags.from}'s facts.`);
     }
+    const diff = [...conflicts, ...additions];
     const writtenKey = Object.keys((parse(text) as { models: Record<string, unknown> }).models).find((k) => normalizeModelRef(k) === key) ?? key;
     const merged: ModelFacts = { ...facts, ...(existing.digest !== undefined ? { digest: existing.digest } : {}), ...(existing.notes !== undefined ? { notes: existing.notes } : {}) };
     await writeFileAtomic(file, replaceYamlValue(text, ['models', writtenKey], merged));
