@@ -44,11 +44,12 @@ export interface NodeVerdict {
   checks: Check[];
 }
 
+/** The official client's error text, or fetch's with its cause (ECONNREFUSED ...). */
 function message(err: unknown): string {
   const e = err as { error?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
   if (typeof e.error === 'string') return e.error;
-  const cause = e.cause?.code ?? e.cause?.message;
-  return `${typeof e.message === 'string' ? e.message : String(err)}${cause !== undefined ? ` (${String(cause)})` : ''}`;
+  const cause = typeof e.cause?.code === 'string' ? e.cause.code : typeof e.cause?.message === 'string' ? e.cause.message : undefined;
+  return `${typeof e.message === 'string' ? e.message : String(err)}${cause !== undefined ? ` (${cause})` : ''}`;
 }
 
 async function attempt<T>(work: () => Promise<T>): Promise<Probe<T>> {
