@@ -20,8 +20,9 @@ export function existingName(ctx: OllamaApiContext, name: ModelName): NameResult
 
 /** s.getModel: GetModel through the inference cache (kept per manifest digest). */
 export function getModel(ctx: OllamaApiContext, name: ModelName): ResolveResult {
-  const stored = ctx.store().find(name);
-  if (!stored) return { ok: false, notExist: true, message: `open ${fullName(name)}: no such file or directory` };
+  const opened = ctx.store().open(name);
+  if (!opened.ok) return opened;
+  const stored = opened.model;
   let failure: ResolveResult | undefined;
   const model = ctx.caches.inference.get(fullName(name), stored.digest, () => {
     const r = resolveStored(ctx.store(), ctx.catalog, stored, name);

@@ -69,8 +69,9 @@ export async function showHandler(ctx: OllamaApiContext, req: IncomingMessage, r
   const system = str(body.system);
   const options = body.options;
   const cacheable = system === '' && (options === undefined || options === null || Object.keys(options).length === 0);
-  const stored = ctx.store().find(name);
-  if (!stored) return sendError(res, 404, `model '${display}' not found`);
+  const opened = ctx.store().open(name);
+  if (!opened.ok) return sendError(res, opened.notExist ? 404 : 500, opened.notExist ? `model '${display}' not found` : opened.message);
+  const stored = opened.model;
   // GetModelInfo loads the model itself (GetModel), not through the inference cache.
   const build = (): ReturnType<typeof buildShowResponse> => {
     const got = resolveStored(ctx.store(), ctx.catalog, stored, name);
@@ -109,8 +110,9 @@ export async function deleteHandler(ctx: OllamaApiContext, req: IncomingMessage,
   if (!parsed.name) return sendError(res, 400, `name ${goQuote(ref)} is invalid`);
   const existing = existingName(ctx, parsed.name);
   if (!existing.ok) return sendError(res, 404, `model '${ref}' not found`);
-  const model = ctx.store().find(existing.name);
-  if (!model) return sendError(res, 404, `model '${ref}' not found`);
+  const opened = ctx.store().open(existing.name);
+  if (!opened.ok) return sendError(res, opened.notExist ? 404 : 500, opened.notExist ? `model '${ref}' not found` : opened.message);
+  const model = opened.model;
   ctx.store().remove(model);
   ctx.caches.list.delete(fullName(model.name));
   sendEmpty(res);
@@ -132,9 +134,7 @@ export async function copyHandler(ctx: OllamaApiContext, req: IncomingMessage, r
   if (!dstName.ok) return sendError(res, 400, dstName.message);
   // CopyModel compares the two manifest paths before it opens the source.
   if (fullName(srcName.name) === fullName(dstName.name)) return sendEmpty(res);
-  const stored = ctx.store().find(srcName.name);
-  if (!stored) return sendError(res, 404, `model ${goQuote(source)} not found`);
-  ctx.store().copyManifest(stored, dstName.name, ctx.now());
+  if (!ctx.store().copyManifest(srcName.name, dstName.name, ctx.now())) return sendError(res, 404, `model ${goQuote(source)} not found`);
   sendEmpty(res);
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { goJson } from './go-json.ts';
+import { scanFirstValue } from './go-json-decode.ts';
 import { blobFileName, MEDIA_MANIFEST, type LayerPlan, type ManifestDoc, type ModelConfig, type ModelPlan } from './model-layers.ts';
 import { manifestPathOf, nameFromParts, sameName, type ModelName } from './model-name.ts';
 
@@ -200,51 +201,77 @@ export class ModelStore {
   /**
    * ParseNamedManifest: the manifest at the name's own path. The simulated
    * Mac's volume ignores case as APFS does by default, so a name differing
-   * only in case finds it too.
+   * only in case finds it too. A file that does not decode is an error that
+   * is not "not exist" (handlers answer 500 with the decoder's message).
    */
+  open(name: ModelName): ManifestOpen {
+    const exact = this.readManifestFile(name, manifestPathOf(this.dir, name));
+    if (exact.ok || !exact.notExist) return exact;
+    const other = this.list().find((m) => sameName(m.name, name));
+    return other ? { ok: true, model: other } : exact;
+  }
+
+  /** The manifest of `name`, undefined when there is none or it does not decode. */
   find(name: ModelName): StoredModel | undefined {
-    const exact = this.readManifest(name, manifestPathOf(this.dir, name));
-    return exact ?? this.list().find((m) => sameName(m.name, name));
+    const opened = this.open(name);
+    return opened.ok ? opened.model : undefined;
   }
 
   private readManifest(name: ModelName, path: string): StoredModel | undefined {
+    const opened = this.readManifestFile(name, path);
+    return opened.ok ? opened.model : undefined;
+  }
+
+  private readManifestFile(name: ModelName, path: string): ManifestOpen {
     let raw: Buffer;
     let mtimeNs: bigint;
     try {
       const st = statSync(path, { bigint: true });
-      if (!st.isFile()) return undefined;
+      if (st.isDirectory()) return { ok: false, notExist: false, message: `read ${path}: is a directory` };
       mtimeNs = st.mtimeNs;
       raw = readFileSync(path);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return { ok: false, notExist: (err as NodeJS.ErrnoException).code === 'ENOENT', message: `open ${path}: ${errnoText(err)}` };
     }
-    let manifest: ManifestDoc;
-    try {
-      manifest = JSON.parse(raw.toString('utf8')) as ManifestDoc;
-      if (!Array.isArray(manifest.layers) || typeof manifest.config?.digest !== 'string') return undefined;
-    } catch {
-      return undefined;
+    const scanned = scanFirstValue(raw);
+    if (scanned.kind === 'eof') return { ok: false, notExist: false, message: 'EOF' };
+    if (scanned.kind === 'error') return { ok: false, notExist: false, message: scanned.message };
+    const manifest = scanned.value as ManifestDoc | null;
+    if (typeof manifest !== 'object' || manifest === null || !Array.isArray(manifest.layers) || typeof manifest.config?.digest !== 'string') {
+      return { ok: false, notExist: false, message: 'json: cannot unmarshal into Go value of type manifest.Manifest' };
     }
     const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
     const ms = Number(mtimeNs / 1_000_000n);
     return {
-      name,
-      manifestPath: path,
-      manifest,
-      digest: createHash('sha256').update(raw).digest('hex'),
-      size,
-      modifiedAt: new Date(ms),
-      modifiedNanos: Number(mtimeNs % 1_000_000n),
+      ok: true,
+      model: {
+        name,
+        manifestPath: path,
+        manifest,
+        digest: createHash('sha256').update(raw).digest('hex'),
+        size,
+        modifiedAt: new Date(ms),
+        modifiedNanos: Number(mtimeNs % 1_000_000n),
+      },
     };
   }
 
-  /** CopyModel: the source manifest's bytes under the new name (same digest; a new file, so a new mtime). */
-  copyManifest(source: StoredModel, destination: ModelName, modifiedAt: Date): void {
+  /**
+   * CopyModel: the source manifest file's bytes under the new name, unread
+   * (same digest; a new file, so a new mtime). False when there is no source file.
+   */
+  copyManifest(source: ModelName, destination: ModelName, modifiedAt: Date): boolean {
+    let from = manifestPathOf(this.dir, source);
+    if (!existsSync(from)) {
+      const other = this.list().find((m) => sameName(m.name, source));
+      if (!other) return false;
+      from = other.manifestPath;
+    }
     const path = manifestPathOf(this.dir, destination);
-    if (path === source.manifestPath) return;
     mkdirSync(dirname(path), { recursive: true });
-    copyFileSync(source.manifestPath, path);
+    copyFileSync(from, path);
     utimesSync(path, modifiedAt, modifiedAt);
+    return true;
   }
 
   /** manifest.WriteManifest: json.Encoder output (so a trailing newline), schema version 2. */
@@ -372,6 +399,8 @@ const VALID_DIGEST = /^sha256[:-][0-9a-fA-F]{64}$/;
 
 /** A manifest folder that cannot be listed the way the server needs; the message is Go's. */
 export class ManifestScanError extends Error {}
+
+export type ManifestOpen = { ok: true; model: StoredModel } | { ok: false; notExist: boolean; message: string };
 
 export interface ManifestLayer {
   mediaType: string;
