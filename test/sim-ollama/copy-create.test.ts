@@ -25,13 +25,17 @@ function manifestOf(name: string, tag: string, namespace = 'library'): { config:
   return JSON.parse(readFileSync(join(node.ollama.modelsDir(), 'manifests', 'registry.ollama.ai', namespace, name, tag), 'utf8')) as never;
 }
 
-/** `ollama list` by the stand-in; async, since the server shares this process. */
-function ollamaList(): Promise<string> {
+/** The `ollama` stand-in; async, since the server shares this process. */
+function ollamaCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   node.writeNodeEnv();
   return new Promise((resolve) => {
-    execFile('/bin/sh', [OLLAMA_CLI_PATH, 'list'], { env: { HOME: node.home, SIM_STATE: node.stateDir, PATH: '/usr/bin:/bin:/usr/sbin:/sbin' } }, (_err, stdout) => resolve(stdout));
+    execFile('/bin/sh', [OLLAMA_CLI_PATH, ...args], { env: { HOME: node.home, SIM_STATE: node.stateDir, PATH: '/usr/bin:/bin:/usr/sbin:/sbin' } }, (err, stdout, stderr) => {
+      resolve({ code: err && typeof err.code === 'number' ? err.code : 0, stdout, stderr });
+    });
   });
 }
+
+const ollamaList = async (): Promise<string> => (await ollamaCli(['list'])).stdout;
 
 describe('copy', () => {
   it('answers 200 with an empty body and writes a manifest of the same bytes that every reader sees', async () => {
@@ -50,6 +54,14 @@ describe('copy', () => {
     expect(await ollamaList()).toMatch(/^backup:latest\s+[0-9a-f]{12}\s+2\.0 GB\s/m);
     // The copy chats like its source.
     expect(await node.client().chat({ model: 'backup', messages: [{ role: 'user', content: 'x' }], stream: false })).toMatchObject({ model: 'backup', done: true });
+  });
+
+  it('`ollama cp` copies through the API and prints what cmd.go prints', async () => {
+    await node.ollama.seedModels(['llama3.2:3b']);
+    expect(await ollamaCli(['cp', 'llama3.2:3b', 'spare'])).toEqual({ code: 0, stdout: "copied 'llama3.2:3b' to 'spare'\n", stderr: '' });
+    expect(await ollamaList()).toMatch(/^spare:latest\s/m);
+    expect(await ollamaCli(['cp', 'ghost', 'x'])).toEqual({ code: 1, stdout: '', stderr: 'Error: model "ghost" not found\n' });
+    expect(await ollamaCli(['cp', 'llama3.2:3b'])).toMatchObject({ code: 1, stderr: 'Error: accepts 2 arg(s), received 1\n' });
   });
 
   it('delete of the copy keeps the blobs the source still lists', async () => {
