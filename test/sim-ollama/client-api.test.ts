@@ -87,7 +87,7 @@ describe('show', () => {
   it('lists capabilities and the GGUF context and embedding lengths in /api/tags', async () => {
     await node.ollama.seedModels(['llama3.2:3b', 'nomic-embed-text']);
     const raw = JSON.parse((await request(`${node.url()}/api/tags`, 'GET')).text) as { models: Array<Record<string, unknown>> };
-    const byName = Object.fromEntries(raw.models.map((m) => [m.name, m]));
+    const byName: Record<string, Record<string, unknown>> = Object.fromEntries(raw.models.map((m) => [String(m.name), m]));
     expect(byName['llama3.2:3b']).toMatchObject({ capabilities: ['completion'], details: { context_length: 131072, embedding_length: 3072 } });
     expect(byName['nomic-embed-text:latest']).toMatchObject({ capabilities: ['embedding'], details: { context_length: 2048, embedding_length: 768 } });
     expect(Object.keys(byName['llama3.2:3b'] ?? {})).toEqual(['name', 'model', 'modified_at', 'size', 'digest', 'details', 'capabilities']);
