@@ -2,7 +2,7 @@
 // the content-addressed store is what /api/tags, /api/show, /api/delete and
 // the `ollama list` stand-in see (server/routes.go CopyHandler, server/create.go).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProgressResponse } from 'ollama';
@@ -126,6 +126,24 @@ describe('create', () => {
     const again: ProgressResponse[] = [];
     for await (const p of await node.client().create({ model: 'embedder', from: 'nomic-embed-text', stream: true })) again.push(p);
     expect(again.filter((l) => l.status.startsWith('creating new layer'))).toEqual([]);
+  });
+
+  it('re-creating a model removes the blobs only its old manifest listed (unless OLLAMA_NOPRUNE)', async () => {
+    await node.ollama.seedModels(['llama3.2:3b']);
+    const systemBlob = (): string => {
+      const layer = manifestOf('mario', 'latest').layers.find((l) => l.mediaType.endsWith('.system'));
+      return join(node.ollama.modelsDir(), 'blobs', (layer?.digest ?? '').replace(':', '-'));
+    };
+    await node.client().create({ model: 'mario', from: 'llama3.2:3b', system: 'First.' });
+    const first = systemBlob();
+    await node.client().create({ model: 'mario', from: 'llama3.2:3b', system: 'Second.' });
+    expect(existsSync(first)).toBe(false);
+    expect((await node.client().show({ model: 'mario' })).system).toBe('Second.');
+    await node.server.restart({ OLLAMA_NOPRUNE: '1' });
+    await node.client().version().catch(() => undefined);
+    const second = systemBlob();
+    await node.client().create({ model: 'mario', from: 'llama3.2:3b', system: 'Third.' });
+    expect(existsSync(second)).toBe(true);
   });
 
   it('pulls a source the node does not have, then creates from it', async () => {

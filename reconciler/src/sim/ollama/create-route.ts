@@ -61,7 +61,12 @@ function newLayer(ctx: OllamaApiContext, content: string, mediaType: string): La
 /** removeLayer: drops layers of a media type; their blobs go when no manifest lists them. */
 function removeLayers(ctx: OllamaApiContext, layers: Layer[], mediaType: string): Layer[] {
   const dropped = layers.filter((l) => l.mediaType === mediaType).map((l) => l.digest);
-  if (dropped.length > 0) ctx.store().removeUnusedBlobs(dropped);
+  try {
+    if (dropped.length > 0) ctx.store().removeUnusedBlobs(dropped);
+  } catch (err) {
+    // The server only logs "couldn't remove blob" and goes on.
+    if (!(err instanceof ManifestScanError)) throw err;
+  }
   return layers.filter((l) => l.mediaType !== mediaType);
 }
 
@@ -209,7 +214,13 @@ async function runCreate(ctx: OllamaApiContext, body: Body, name: ModelName, emi
   emit({ status: 'writing manifest' });
   const strip = ({ status: _status, ...l }: Layer): ManifestLayer => l;
   store.writeManifestDoc(name, strip(configLayer), layers.map(strip), ctx.now());
-  if (old && ctx.settings().prune) store.removeUnusedBlobs([...old.manifest.layers.map((l) => l.digest), old.manifest.config.digest]);
+  if (old && ctx.settings().prune) {
+    try {
+      store.removeUnusedBlobs([...old.manifest.layers.map((l) => l.digest), old.manifest.config.digest]);
+    } catch (err) {
+      throw err instanceof ManifestScanError ? new CreateError(err.message) : err;
+    }
+  }
   emit({ status: 'success' });
 }
 

@@ -113,8 +113,15 @@ export async function deleteHandler(ctx: OllamaApiContext, req: IncomingMessage,
   const opened = ctx.store().open(existing.name);
   if (!opened.ok) return sendError(res, opened.notExist ? 404 : 500, opened.notExist ? `model '${ref}' not found` : opened.message);
   const model = opened.model;
-  ctx.store().remove(model);
-  ctx.caches.list.delete(fullName(model.name));
+  try {
+    ctx.store().remove(model);
+  } catch (err) {
+    // The manifest is gone already; RemoveLayers could not tell which blobs are still used.
+    if (err instanceof ManifestScanError) return sendError(res, 500, err.message);
+    throw err;
+  } finally {
+    ctx.caches.list.delete(fullName(model.name));
+  }
   sendEmpty(res);
 }
 

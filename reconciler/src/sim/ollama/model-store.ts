@@ -377,10 +377,14 @@ export class ModelStore {
     this.removeUnusedBlobs([...model.manifest.layers.map((l) => l.digest), model.manifest.config.digest]);
   }
 
-  /** Deletes those of `digests` that no manifest references any more. */
+  /**
+   * Deletes those of `digests` that no manifest references any more. When the
+   * manifests cannot be read (RemoveLayers' Manifests error) nothing is
+   * deleted and the ManifestScanError goes to the caller.
+   */
   removeUnusedBlobs(digests: readonly string[]): void {
     const used = new Set<string>();
-    for (const m of this.list()) {
+    for (const m of this.scan()) {
       used.add(m.manifest.config.digest);
       for (const l of m.manifest.layers) used.add(l.digest);
     }
