@@ -86,7 +86,11 @@ function pickWorker(file: OpenclawWorkers, ruleId: string): { worker: Worker; mo
   return { worker, model: rule.model_preference };
 }
 
-/** The endpoint as Bob reaches it: the targets file maps a node's port 11434 to the simulator's. */
+/**
+ * The endpoint as Bob reaches it: itself when the simulated node listens on
+ * its own address at 11434 as a Mac does; through the targets file's
+ * ollama_url when the sim had to share one address and move the port.
+ */
 function reach(endpoint: string): string {
   const url = new URL(endpoint);
   const target = Object.values(sim.targets.nodes).find((t) => t.addresses.includes(url.hostname) && String(t.ollama_port) === url.port);
