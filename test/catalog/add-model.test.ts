@@ -26,7 +26,9 @@ describe('modelFactsFromShow', () => {
 
   it('gemma2: key_length wins over embedding_length / head_count', () => {
     const r = modelFactsFromShow(show('gemma2-9b'), 5443152417);
-    expect(r.facts).toMatchObject({ architecture: 'gemma2', layers: 42, heads: 16, kv_heads: 8, head_dim: 256, max_context: 8192, parameters_b: 9.2, quantization: 'Q4_0' });
+    expect(r.facts).toMatchObject({ architecture: 'gemma2', layers: 42, heads: 16, kv_heads: 8, head_dim: 256, embedding_length: 3584, max_context: 8192, parameters_b: 9.2, quantization: 'Q4_0' });
+    // llama3.1:8b's 4096 is 32 x 128: not written.
+    expect(modelFactsFromShow(show('llama3.1-8b'), 1).facts).not.toHaveProperty('embedding_length');
   });
 
   it('per-layer head counts: the largest; an embedding-only model is kind embedding; parameter_size when there is no count', () => {

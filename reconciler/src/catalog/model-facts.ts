@@ -5,7 +5,8 @@
 // `<arch>.block_count`, `<arch>.attention.head_count`,
 // `<arch>.attention.head_count_kv` (a number, or one per layer),
 // `<arch>.attention.key_length` (when absent: embedding_length / head_count),
-// `<arch>.context_length`, `<arch>.embedding_length`. Pure.
+// `<arch>.context_length`, `<arch>.embedding_length` (written to the catalog
+// only when it is not heads x head_dim). Pure.
 import type { ModelFacts } from '../schema/fleet.ts';
 
 /** What /api/show returns (the fields used here), as the official client types it loosely. */
@@ -65,9 +66,9 @@ export function modelFactsFromShow(show: ShowAnswer, sizeBytes: number | undefin
   const kvHeads = take('kv_heads', 'attention.head_count_kv');
   const context = take('max_context', 'context_length');
   let headDim = count(info[key('attention.key_length')]);
+  const embedding = count(info[key('embedding_length')]);
   if (headDim !== undefined) sources.push(`head_dim: ${key('attention.key_length')} = ${headDim}`);
   else {
-    const embedding = count(info[key('embedding_length')]);
     if (embedding !== undefined && heads !== undefined) {
       headDim = embedding / heads;
       sources.push(`head_dim: ${key('embedding_length')} / head_count = ${embedding} / ${heads} = ${headDim}`);
@@ -96,6 +97,8 @@ export function modelFactsFromShow(show: ShowAnswer, sizeBytes: number | undefin
     ...(heads !== undefined ? { heads } : {}),
     kv_heads: kvHeads,
     head_dim: headDim,
+    // Kept only when it says something head_dim does not (the catalog's rule).
+    ...(embedding !== undefined && heads !== undefined && embedding !== heads * headDim ? { embedding_length: embedding } : {}),
     max_context: context,
     kind,
   };
