@@ -128,10 +128,10 @@ export function loadFleetFromFiles(files: readonly FleetFile[], options: LoadOpt
     return schemaProblems.length === 0 ? { doc: parsed.source.data as T, source: parsed.source } : null;
   };
 
-  // fleet.yaml first: it says where known_hosts is.
   const settingsFile = sorted.find((f) => stripRoot(f.path, root) === 'fleet.yaml');
   const settings = settingsFile ? parseChecked<FleetSettingsDoc>(settingsFile, 'settings') : null;
-  const knownHostsPath = settings?.doc.ssh.known_hosts ?? 'known_hosts';
+  // Fixed: a setting in the repository cannot move the pinned host keys.
+  const knownHostsPath = 'known_hosts';
 
   let hardware: Loaded<HardwareCatalogDoc> | null = null;
   let models: Loaded<ModelCatalogDoc> | null = null;
