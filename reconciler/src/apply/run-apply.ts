@@ -26,6 +26,7 @@ import { countErrors } from '../validate/problem.ts';
 import { renderProblems } from '../cli/problem-output.ts';
 import { createBobAdapter } from './bob-local.ts';
 import { bobHomeFor, loadBobConfig, type BobConfig } from '../daemon/bob-config.ts';
+import { openNodeSecrets, type NodeSecretStore } from '../daemon/node-secrets.ts';
 import { localConnectOptions } from '../observe/local-connect.ts';
 import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, StepResult } from './context.ts';
 import { applyPlan } from './executor.ts';
@@ -49,6 +50,8 @@ export interface RunApplyOptions {
   lockPath?: string;
   /** Bob's own settings (where it writes, what it signals, its SSH key, TOFU); default: read from `<bob home>/.symphony/fleetd.yaml`. */
   bobConfig?: BobConfig;
+  /** Nodes' heartbeat keys on Bob; default: opened from bobConfig.secretsDir. */
+  secrets?: NodeSecretStore;
   today: string;
   /** stdout is a terminal: colours, progress bars, and a confirmation prompt. */
   tty: boolean;
@@ -218,7 +221,13 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   const registryUrl = s.targets?.bob?.registry_url ?? `http://${settings.network.bob_address}:${settings.network.registry_api_port}`;
   const prune = options.prune || settings.reconcile.prune;
   const observeOpts = { guard, ...(options.nodes ? { nodes: options.nodes } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-  const planOpts = { prune, registryUrl, today: options.today, ...(options.nodes ? { nodes: options.nodes } : {}) };
+  const secrets = options.secrets ?? (await openNodeSecrets(s.bobConfig.secretsDir));
+  // Every node that heartbeats gets a key (a dry run creates none).
+  const keyed = desired.nodes.filter((n) => n.status === 'active').map((n) => n.name);
+  if (!options.dryRun) await secrets.ensure(keyed);
+  const basePlanOpts = { prune, registryUrl, today: options.today, ...(options.nodes ? { nodes: options.nodes } : {}) };
+  const planOptsNow = (): typeof basePlanOpts & { secrets: ReturnType<NodeSecretStore['planInput']> } => ({ ...basePlanOpts, secrets: secrets.planInput(keyed) });
+  const planOpts = planOptsNow();
   const previous = await readGenerated(options.generatedDir);
 
   const observed = await observeFleet(desired, pool, observeOpts);
@@ -271,6 +280,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   };
   let latest: GeneratedFiles | undefined;
   const ctx: ApplyContext = {
+    secrets,
     pool,
     guard,
     createOllama: (host) => makeOllama(host, guard),
@@ -313,7 +323,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
       applied = applied ? { ...applied, fleet: fleet.fleet } : fleet;
     }
     await s.phase('generated');
-    after = work ? planFleet(desired, observedAfter, planOpts) : thePlan;
+    after = work ? planFleet(desired, observedAfter, planOptsNow()) : thePlan;
   } finally {
     progress.close();
   }

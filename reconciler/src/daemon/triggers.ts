@@ -10,7 +10,7 @@ import type { ScheduledTask } from 'node-cron';
 import { FleetError } from '../errors.ts';
 import { parseCron } from '../validate/cron-expression.ts';
 
-export type TriggerReason = 'start' | 'commit' | 'webhook' | 'drift' | 'watch' | 'manual' | 'reload';
+export type TriggerReason = 'start' | 'commit' | 'webhook' | 'drift' | 'watch' | 'manual' | 'reload' | 'address';
 
 export interface ReconcileRequest {
   /** The first trigger of this run. */
