@@ -46,7 +46,7 @@ export interface BeatUpdate {
 
 export interface RecordResult {
   record: NodeBeat;
-  /** The node's IP differs from the one Bob knew (false for the first one). */
+  /** The node's IP differs from the one Bob knew (true for the first one Bob learns). */
   ipChanged: boolean;
   previousIp: string | null;
 }
@@ -225,7 +225,8 @@ export async function openHeartbeatStore(path: string, options: HeartbeatStoreOp
       const record: NodeBeat = { node_id: input.node_id, ip: input.ip, last_seen: input.at.toISOString(), source_ip: input.source_ip, signed: input.signed || (previous?.signed ?? false) };
       beats.set(input.node_id, record);
       markDirty();
-      return { record: { ...record }, ipChanged: previousIp !== null && previousIp !== UNKNOWN_IP && previousIp !== record.ip, previousIp };
+      // The first address Bob learns counts as a change too: the registry had the fleet file's or the observed one.
+      return { record: { ...record }, ipChanged: record.ip !== UNKNOWN_IP && previousIp !== record.ip, previousIp };
     },
     get(node) {
       const r = beats.get(node);

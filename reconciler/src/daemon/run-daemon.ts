@@ -202,6 +202,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const repoShown = redactUrls(options.repo);
   /** IP changes made by validated heartbeats since the last commit. */
   const ipChanges = new Map<string, { from: string | null; to: string }>();
+  /** Each node's IP in the registry last generated, for the message of an IP change. */
+  const registryIps = new Map<string, string>();
   let lastGood: RevisionCheckout | null = null;
   try {
     lastGood = await readLastGood(git);
@@ -458,6 +460,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       // Commit generated/ and the observed snapshot (CI plans pull requests against it).
       const snapshotText = await writeSnapshot(snapshotFile, applied.observed, { merge: true });
       const files = applied.generated;
+      for (const n of files?.nodes_registry.nodes ?? []) registryIps.set(n.node_id, n.network.ip);
       if (files && !commitAllowed) {
         log.warn({ origin_reachable: state.origin.reachable, rewritten: state.rewritten !== null }, 'generated files installed on Bob; not committed while origin is unreachable or its history is refused');
       }
@@ -594,7 +597,12 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       },
       onAddressChange: (node, from, to) => {
         // Validated (signed, plausible, from that address): the registry follows within seconds.
-        ipChanges.set(node, { from: ipChanges.get(node)?.from ?? from, to });
+        const shown = ipChanges.get(node)?.from ?? registryIps.get(node) ?? from;
+        if (shown === to) {
+          ipChanges.delete(node);
+          return;
+        }
+        ipChanges.set(node, { from: shown, to });
         log.info({ node, from, to }, 'node address changed: regenerating the registry');
         scheduler.trigger('address');
       },
