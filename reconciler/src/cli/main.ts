@@ -18,6 +18,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   generate: () => import('./commands/generate.ts'),
   daemon: () => import('./commands/daemon.ts'),
   demo: () => import('./commands/demo.ts'),
+  secret: () => import('./commands/secret.ts'),
 };
 /** Commands registered by another command's module. */
 const ALIASES: Record<string, string> = { trust: 'observe', drift: 'plan', status: 'daemon' };
