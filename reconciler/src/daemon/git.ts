@@ -10,7 +10,7 @@
 // Everything goes through a GitContext passed in, never module state.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
@@ -167,9 +167,12 @@ export async function isGeneratedOnly(ctx: GitContext, from: string | null, to: 
 
 /** True when `ancestor` is `descendant` or one of its ancestors (false for a rewritten history). */
 export async function isAncestor(ctx: GitContext, ancestor: string, descendant: string): Promise<boolean> {
+  // Not `merge-base --is-ancestor`: it answers by exit status alone, and simple-git
+  // resolves a non-zero exit that prints nothing. The merge base must be `ancestor` itself.
+  const a = await revParse(ctx.git, ancestor);
+  if (a === null || (await revParse(ctx.git, descendant)) === null) return false;
   try {
-    await ctx.git.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
-    return true;
+    return (await ctx.git.raw(['merge-base', a, descendant])).trim() === a;
   } catch {
     return false;
   }
@@ -307,6 +310,11 @@ async function listGenerated(ctx: GitContext): Promise<string[]> {
 async function stageOnRemoteHead(ctx: GitContext, files: Readonly<Record<string, string>>, removeOthers: boolean): Promise<string[]> {
   await ctx.git.raw(['checkout', '--force', '-B', ctx.branch, remoteRef(ctx)]);
   await ctx.git.raw(['clean', '-ffdx', '--', GENERATED_DIR]);
+  // Never write through a link the repository put there.
+  for (const path of [join(ctx.dir, GENERATED_DIR), ...Object.keys(files).map((name) => generatedPath(ctx, name))]) {
+    const info = await lstat(path).catch(() => null);
+    if (info?.isSymbolicLink()) throw new FleetError('invalid-input', `${path} is a symbolic link in the repository: refusing to write generated files through it`);
+  }
   const wanted = new Set<string>();
   for (const [name, content] of Object.entries(files)) {
     const path = generatedPath(ctx, name);

@@ -324,6 +324,14 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     if (!(await acceptHistory(fetched.head))) return;
     lastSeenHead = fetched.head;
     if (lastGood?.revision === fetched.head) return;
+    // A link committed as (or in) generated/ would make Bob write through it: refused even in a generated-only change.
+    const generatedLinks = await linksInRevision(git, fetched.head, ['generated']);
+    if (generatedLinks.length > 0) {
+      state.invalid = { revision: fetched.head, problems: generatedLinks.map((l) => ({ file: l, line: 1, col: 1, severity: 'error' as const, rule: 'symlink', message: 'A symbolic link (or submodule) in generated/ is refused: Bob would write through it. Commit plain files (or nothing) there.' })) };
+      setInvalidRevision(metrics, fetched.head);
+      log.error({ revision: fetched.head, links: generatedLinks }, 'revision invalid: a link in generated/');
+      return;
+    }
     // fleet/ at the head is the last good one (the daemon's own commits, or a change and its revert).
     if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) {
       state.revision = fetched.head;
@@ -404,7 +412,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       }
       // The daemon's clone follows the remote head; generated/ is written there and committed.
       // Not while that head is a refused rewrite or unknown: then only the nodes are reconciled.
-      const commitAllowed = state.origin.reachable && !(state.rewritten && !state.rewritten.accepted);
+      const commitAllowed = state.origin.reachable && !(state.rewritten && !state.rewritten.accepted) && !state.invalid?.problems.some((p) => p.rule === 'symlink');
       if (commitAllowed) await git.git.raw(['checkout', '--force', '-B', git.branch, `${git.remote}/${git.branch}`]);
       const generatedDir = join(git.dir, 'generated');
       const snapshotFile = join(git.dir, DEFAULT_SNAPSHOT_PATH);
