@@ -61,6 +61,8 @@ function resolveConfig(doc: FleetdConfigDoc, home: string, file: string | null):
 
 /** Parses and validates the text of a fleetd.yaml; throws a FleetError listing every problem. */
 export function parseBobConfig(file: string, text: string, home: string): BobConfig {
+  // Nothing but comments: every default (fleet files may not be empty, this one may).
+  if (text.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'))) return resolveConfig(defaults(), home, file);
   const parsed = parseYamlFile(file, text, DEFAULT_LIMITS);
   const problems = parsed.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.line}:${p.col} ${p.message}`);
   const source = parsed.source;
