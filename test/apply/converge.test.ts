@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGenerated } from '../../reconciler/src/generate/validate-generated.ts';
 import type { GeneratedFiles } from '../../reconciler/src/generate/generate.ts';
 import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/plan/desired-files.ts';
-import { applyOnce, desiredModels, isProbe, isStateChanging, listModels, logSizes, newCommands, startTestFleet, type TestFleet } from './sim-helpers.ts';
+import { applyOnce, desiredModels, isProbe, isStateChanging, listModels, logSizes, newCommands, registrations, startTestFleet, type TestFleet } from './sim-helpers.ts';
 
 const MARKER = '/tmp/fleet-apply-PWNED';
 let f: TestFleet;
@@ -75,7 +75,7 @@ describe('fleet apply on factory-fresh Macs', () => {
   });
 
   it('registered every node with Bob\'s registry API', () => {
-    expect(f.registry.registrations.map((r) => r.node_id).sort()).toEqual(['bob', 'crescendo', 'stagehand', 'virtuoso']);
+    expect(registrations(f).map((r) => r.node_id).sort()).toEqual(['bob', 'crescendo', 'stagehand', 'virtuoso']);
   });
 
   it('wrote valid generated files that advertise what is there, and installed them on Bob', async () => {

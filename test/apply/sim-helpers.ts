@@ -1,11 +1,10 @@
 // The simulated fleet for apply's end-to-end tests: a temporary fleet/
 // directory (the repo's settings, roles and catalogs plus the nodes of a
-// fixture), Bob's registry API on loopback, and ways to run `fleet apply`
+// fixture), the simulated fleet with its simulated Bob (the registry API the
+// nodes and the register step call, on loopback), and ways to run `fleet apply`
 // in-process or as a child process that can be killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,51 +45,20 @@ export function desiredModels(desired: Desired): Record<string, string[]> {
   return Object.fromEntries(resolveNodes(desired).map((n) => [n.name, n.models]));
 }
 
-export interface Registry {
-  url: string;
-  registrations: Record<string, unknown>[];
-  close(): Promise<void>;
-}
-
-/** Bob's registry API as far as apply talks to it: registrations answered 201. */
-export async function startRegistry(): Promise<Registry> {
-  const registrations: Record<string, unknown>[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/api/nodes/register') {
-        registrations.push(JSON.parse(body) as Record<string, unknown>);
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
-      } else {
-        res.writeHead(200).end('{}');
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    registrations,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 export interface TestFleet {
   root: string;
   fleetDir: string;
   desired: Desired;
   sim: SimFleet;
-  registry: Registry;
   generatedDir: string;
   bobHome: string;
   stop(): Promise<void>;
 }
 
-export async function startTestFleet(fixture: string, options: { specs?: (input: SimNodeInput) => SimNodeInput; prefix?: string; rename?: Record<string, string> } = {}): Promise<TestFleet> {
+export async function startTestFleet(fixture: string, options: { specs?: (input: SimNodeInput) => SimNodeInput; prefix?: string; rename?: Record<string, string>; cron?: boolean } = {}): Promise<TestFleet> {
   const root = await mkdtemp(join(tmpdir(), options.prefix ?? 'apply-e2e-'));
   const fleetDir = await makeFleetDir(root, fixture, options.rename);
   const desired = await loadDesired(fleetDir);
-  const registry = await startRegistry();
   const { readFleetSource } = await import('../../reconciler/src/sim/fleet-source.ts');
   const source = readFleetSource(fleetDir);
   const specs = options.specs ? source.nodes.map(options.specs) : undefined;
@@ -99,19 +67,17 @@ export async function startTestFleet(fixture: string, options: { specs?: (input:
     fromDir: fleetDir,
     ...(specs ? { specs } : {}),
     preset: 'fresh',
-    cron: false,
+    cron: options.cron ?? false,
     controlEndpoint: false,
-    registryUrl: registry.url,
     // Small simulated pulls: real sizes on disk (sparse), at a fast simulated line rate.
     ollama: { pullBytesPerSecond: 100e9, progressIntervalMs: 10 },
   });
   return {
-    root, fleetDir, desired, sim, registry,
+    root, fleetDir, desired, sim,
     generatedDir: join(root, 'generated'),
     bobHome: join(root, 'sim', 'bob'),
     async stop() {
       await sim.stop();
-      await registry.close();
     },
   };
 }
@@ -134,6 +100,11 @@ export async function applyOnce(f: TestFleet, extra: Partial<RunApplyOptions> = 
     ...extra,
   });
   return { ...result, output: out.join('') };
+}
+
+/** What the simulated Bob's registry received on POST /api/nodes/register. */
+export function registrations(f: TestFleet): Record<string, unknown>[] {
+  return f.sim.registryCalls().filter((c) => c.path === '/api/nodes/register').map((c) => c.body as Record<string, unknown>);
 }
 
 /** The node's models as the official ollama client lists them from Bob. */

@@ -1,22 +1,53 @@
-// The simulator implements exactly the macOS commands the reconciler may run
-// (reconciler/src/shell/commands.ts), each as a fast POSIX sh script.
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+// The simulated Mac's userland is exactly the contract of shell/commands.ts:
+// every system utility at its macOS path, a stand-in only for a listed
+// utility, and BSD getopt's refusal for options macOS does not have.
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { MACOS_COMMANDS, macPath } from '../../reconciler/src/shell/commands.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAC_UTILITIES, macPath, type MacUtility } from '../../reconciler/src/shell/commands.ts';
 import { HOMEBREW_DIR, STANDINS_DIR } from '../../reconciler/src/sim/layout.ts';
+import { ensureMacUserland, MAC_EXTRA_UTILITIES, MAC_PATH_DIRS } from '../../reconciler/src/sim/mac-userland.ts';
 import { OLLAMA_CLI_PATH } from '../../reconciler/src/sim/ollama/index.ts';
 import { run } from './fleet-fixture.ts';
 
-describe('the stand-in directory and the command list', () => {
-  it('has a stand-in for every system command and nothing else', () => {
-    const system = MACOS_COMMANDS.filter((c) => c.provider === 'system').map((c) => c.name).sort();
-    const standIns = readdirSync(STANDINS_DIR).sort();
-    expect(standIns).toEqual(system);
+const utilities = MAC_UTILITIES as readonly MacUtility[];
+const stateDir = mkdtempSync(join(tmpdir(), 'userland-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+function listed(dir: string): string[] {
+  const out: string[] = [];
+  for (const d of MAC_PATH_DIRS) for (const f of readdirSync(join(dir, d))) out.push(`${d}/${f}`);
+  return out.sort();
+}
+
+describe('the simulated userland and the contract', () => {
+  it('holds every system utility of the contract at its macOS path, and otherwise only what a Mac has', () => {
+    const dir = ensureMacUserland(stateDir);
+    const system = utilities.filter((u) => u.provider === 'system').map((u) => u.path);
+    const have = listed(dir);
+    for (const path of system) expect(have).toContain(path);
+    const extras = new Set(MAC_EXTRA_UTILITIES.map((x) => x.path));
+    for (const path of have) expect({ path, known: system.includes(path) || extras.has(path) }).toEqual({ path, known: true });
   });
 
-  it('provides the Homebrew commands through the simulated Homebrew', () => {
-    const homebrew = MACOS_COMMANDS.filter((c) => c.provider === 'homebrew').map((c) => c.name).sort();
+  it('leaves out what could open a connection of its own', () => {
+    const have = listed(ensureMacUserland(stateDir)).map((p) => p.slice(p.lastIndexOf('/') + 1));
+    for (const name of ['ssh', 'scp', 'git', 'nc', 'python3', 'perl', 'wget']) expect(have).not.toContain(name);
+  });
+
+  it('has a stand-in only for a utility a Mac has, linked where macOS keeps it', () => {
+    const dir = ensureMacUserland(stateDir);
+    const paths = new Map([...utilities.map((u) => [u.name, u.path] as const), ...MAC_EXTRA_UTILITIES.map((x) => [x.name, x.path] as const)]);
+    for (const f of readdirSync(STANDINS_DIR)) {
+      const path = paths.get(f);
+      expect({ standIn: f, known: path !== undefined }).toEqual({ standIn: f, known: true });
+      expect(readlinkSync(join(dir, path ?? ''))).toBe(join(STANDINS_DIR, f));
+    }
+  });
+
+  it('provides the Homebrew utilities through the simulated Homebrew', () => {
+    const homebrew = utilities.filter((u) => u.provider === 'homebrew').map((u) => u.name).sort();
     expect(homebrew).toEqual(['brew', 'ollama']);
     expect(existsSync(join(HOMEBREW_DIR, 'brew'))).toBe(true);
     expect(existsSync(OLLAMA_CLI_PATH)).toBe(true);
@@ -28,6 +59,22 @@ describe('the stand-in directory and the command list', () => {
       accessSync(file, constants.X_OK);
       const syntax = await run('/bin/sh', ['-n', file]);
       expect({ file, ...syntax }).toEqual({ file, code: 0, stdout: '', stderr: '' });
+    }
+  });
+
+  it('every entry names its options with what the man page says, and where that was read', () => {
+    for (const u of utilities) {
+      expect(u.source, u.name).not.toBe('');
+      expect(u.synopsis, u.name).not.toBe('');
+      for (const [name, opt] of Object.entries(u.options)) {
+        expect(name, u.name).toMatch(/^-{1,2}[A-Za-z0-9][A-Za-z0-9-]*$/);
+        expect(opt.man.length, `${u.name} ${name}`).toBeGreaterThan(3);
+      }
+      if (u.getopt !== undefined) {
+        for (const name of Object.keys(u.options).filter((n) => /^-[A-Za-z0-9]$/.test(n))) {
+          expect(u.getopt, `${u.name}: ${name} is used, so macOS's getopt string must have it`).toContain(name.slice(1));
+        }
+      }
     }
   });
 

@@ -53,7 +53,7 @@ describe.skipIf(unavailable !== undefined)('real sshd tier', () => {
   it('pipes stdin and passes stderr and exit codes', async () => {
     const s = sshdOf('maestro');
     const r = await run('ssh', [...stockSshArgs({ knownHostsFile: knownHosts, keyPath: sim.fleet.clientKeyPath, port: s.port, user: s.user, host: s.host }), 'cat > ~/x.txt; wc -c < ~/x.txt; sudo -n true; echo oops >&2; exit 7'], 'twelve bytes');
-    expect(r).toMatchObject({ code: 7, stdout: '12\n', stderr: 'oops\n' });
+    expect(r).toMatchObject({ code: 7, stdout: '      12\n', stderr: 'oops\n' });
   });
 
   it('gives the reconciler\'s probe the same facts as the ssh2 tier', async () => {

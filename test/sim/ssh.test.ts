@@ -47,13 +47,23 @@ describe('ssh2 client', () => {
     expect(r).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
   });
 
-  it('runs the command with the real /bin/sh in the node home, brew and ollama off PATH', async () => {
-    const r = await ssh2Exec(targetOf('maestro'), 'pwd; echo "$PATH"; hostname; command -v brew ollama; echo "rc=$?"');
+  it('runs the command as macOS does: zsh -c in the node home, macOS\'s PATH, brew and ollama off it', async () => {
+    const r = await ssh2Exec(targetOf('maestro'), 'pwd; echo "$0 $ZSH_VERSION"; echo "$PATH"; hostname; command -v brew ollama; echo "rc=$?"');
     const lines = r.stdout.split('\n');
+    const root = sim.fleet.node('maestro').paths.root;
     expect(lines[0]).toBe(sim.fleet.node('maestro').paths.home);
-    expect(lines[1]).toMatch(/\/macos\/bin:\/usr\/bin:\/bin:\/usr\/sbin:\/sbin$/);
-    expect(lines[2]).toBe('maestro');
-    expect(lines[3]).toMatch(/^rc=[1-9]/);
+    expect(lines[1]).toMatch(/^zsh 5\.\d/);
+    expect(lines[2]).toBe(['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => `${root}${d}`).join(':'));
+    expect(lines[3]).toBe('maestro');
+    expect(lines[4]).toMatch(/^rc=[1-9]/);
+  });
+
+  it('fails as zsh fails: unmatched globs, missing commands, and GNU-only options', async () => {
+    expect(await ssh2Exec(targetOf('bob'), 'rm -f /tmp/no-such-dir/x.tmp.*')).toMatchObject({ code: 1, stderr: 'zsh:1: no matches found: /tmp/no-such-dir/x.tmp.*\n' });
+    expect(await ssh2Exec(targetOf('bob'), 'ollama list')).toMatchObject({ code: 127, stderr: 'zsh:1: command not found: ollama\n' });
+    expect(await ssh2Exec(targetOf('bob'), 'mkdir --parents x')).toMatchObject({ code: 64, stderr: 'mkdir: illegal option -- -\nusage: mkdir [-pv] [-m mode] directory_name ...\n' });
+    const split = await ssh2Exec(targetOf('bob'), 'x="a b"; for w in $x; do echo "[$w]"; done');
+    expect(split.stdout).toBe('[a b]\n');
   });
 
   it('quotes behave as in a real shell: an injected value stays one word', async () => {
@@ -63,7 +73,8 @@ describe('ssh2 client', () => {
 
   it('pipes stdin, so cat > file and crontab - work', async () => {
     const w = await ssh2Exec(targetOf('bob'), 'mkdir -p ~/.symphony && cat > ~/.symphony/note.txt && wc -c < ~/.symphony/note.txt', { stdin: 'hello\nworld\n' });
-    expect(w).toMatchObject({ code: 0, stdout: '12\n' });
+    // macOS's wc pads its count: " %7d"
+    expect(w).toMatchObject({ code: 0, stdout: '      12\n' });
     const c = await ssh2Exec(targetOf('bob'), 'crontab - && crontab -l', { stdin: '* * * * * bash ~/.symphony/heartbeat.sh\n*/5 * * * * echo hi\n' });
     expect(c.stdout).toBe('* * * * * bash ~/.symphony/heartbeat.sh\n*/5 * * * * echo hi\n');
   });

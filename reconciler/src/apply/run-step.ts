@@ -3,7 +3,7 @@
 // Returns the outcome for everything expected (done, needs a person) and throws
 // a CommandError for failures; the executor decides about retries.
 import { assertNever, type Step, type StepOf } from '../plan/steps.ts';
-import { guardedFetch } from '../net/guard.ts';
+import { guardedFetch, LoopbackViolation } from '../net/guard.ts';
 import { crontabInSync, renderCrontab } from '../plan/desired-files.ts';
 import { CommandError, createCommandError, toCommandError } from './command-error.ts';
 import type { StepOutcome } from './context.ts';
@@ -154,6 +154,13 @@ async function register(rt: NodeRuntime, step: StepOf<'register'>): Promise<Step
     if (res.status === 200 || res.status === 201) return ok(true, `registry answered ${res.status}`);
     return { status: 'ok', changed: false, warning: `registration POST to ${step.url} answered HTTP ${res.status}; the node's heartbeat will announce it instead` };
   } catch (err) {
+    // Not a registry that is down for a moment: this address may never be
+    // contacted here (FLEET_LOOPBACK_ONLY), so the node is not registered, and
+    // its heartbeat would be refused the same way. Point --targets at a fleet
+    // whose Bob is on loopback (a simulated fleet's targets carry one).
+    if (err instanceof LoopbackViolation) {
+      return { status: 'failed', failure: 'failed', message: `registration POST to ${step.url} refused before sending: ${err.message}` };
+    }
     const e = toCommandError(`POST ${step.url}`, err);
     if (e.kind === 'aborted' && rt.signal?.aborted) throw e;
     return { status: 'ok', changed: false, warning: `registration POST to ${step.url} failed (${e.message}); the node's heartbeat will announce it instead` };

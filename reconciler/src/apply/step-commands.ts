@@ -5,9 +5,20 @@
 // directory observe saw), used as they are; `~/x` becomes "$HOME"/x (a quoted
 // `~` does not expand). Homebrew's files go through macPath(), which honours the
 // simulator's FLEET_ROOT (see shell/commands.ts).
+import { FleetError } from '../errors.ts';
 import { raw, sh, quote, type ShellLine } from '../shell/quote.ts';
 import { HOMEBREW_INSTALL_URL, macPath } from '../shell/commands.ts';
 import type { StepOf } from '../plan/steps.ts';
+
+/**
+ * A name that a command on the node reads as an operand (a package, a
+ * service, a host name). One that starts with `-` would be read as an option:
+ * the schemas never let one through, and this refuses it again here.
+ */
+function operand(value: string, what: string): string {
+  if (value.startsWith('-')) throw new FleetError('invalid-input', `${what} ${JSON.stringify(value)} starts with "-": a command on the node would read it as an option`);
+  return value;
+}
 
 /** A path on the node as a shell word. */
 export function nodePath(path: string): ShellLine {
@@ -48,7 +59,7 @@ export function hostnameCommands(step: StepOf<'set-hostname'>): CommandPlan[] {
     ['HostName', step.host_name],
     ['LocalHostName', step.local_host_name],
   ];
-  return pairs.map(([key, value]) => ({ what: `sudo -n scutil --set ${key}`, line: sh`sudo -n scutil --set ${key} ${value}` }));
+  return pairs.map(([key, value]) => ({ what: `sudo -n scutil --set ${key}`, line: sh`sudo -n scutil --set ${key} ${operand(value, key)}` }));
 }
 
 /** What a person runs in a Terminal on the node when sudo needs a password. */
@@ -82,15 +93,17 @@ export function homebrewManualInstructions(node: string): string[] {
 }
 
 export function packageInstallCommand(prefix: string, step: StepOf<'install-package'>): ShellLine {
+  const name = operand(step.name, `the ${step.package}`);
   return step.package === 'cask'
-    ? sh`${BREW_ENV} ${brewPath(prefix)} install --cask ${step.name}`
-    : sh`${BREW_ENV} ${brewPath(prefix)} install ${step.name}`;
+    ? sh`${BREW_ENV} ${brewPath(prefix)} install --cask ${name}`
+    : sh`${BREW_ENV} ${brewPath(prefix)} install ${name}`;
 }
 
 export function packageUninstallCommand(prefix: string, step: StepOf<'uninstall-package'>): ShellLine {
+  const name = operand(step.name, `the ${step.package}`);
   return step.package === 'cask'
-    ? sh`${BREW_ENV} ${brewPath(prefix)} uninstall --cask ${step.name}`
-    : sh`${BREW_ENV} ${brewPath(prefix)} uninstall ${step.name}`;
+    ? sh`${BREW_ENV} ${brewPath(prefix)} uninstall --cask ${name}`
+    : sh`${BREW_ENV} ${brewPath(prefix)} uninstall ${name}`;
 }
 
 export function packageManualInstructions(prefix: string, step: StepOf<'install-package'> | StepOf<'uninstall-package'>, node: string): string[] {
@@ -109,7 +122,7 @@ export function isNotInstalledMessage(text: string): boolean {
 }
 
 export function stopBrewServiceCommand(prefix: string, name: string): ShellLine {
-  return sh`${BREW_ENV} ${brewPath(prefix)} services stop ${name}`;
+  return sh`${BREW_ENV} ${brewPath(prefix)} services stop ${operand(name, 'the service')}`;
 }
 
 // ---- directories and files ------------------------------------------------
@@ -125,22 +138,31 @@ function parentOf(path: string): string {
   return path.slice(0, i);
 }
 
+/** A file name as a find(1) -name pattern that matches only itself: fnmatch's specials escaped. */
+function literalPattern(name: string): string {
+  return name.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
 /**
- * Seed 4c.5/7/8/9: the content arrives on stdin into a temporary file in the
- * same directory; only when every byte arrived (a killed apply closes stdin
- * early, and `cat` would happily stop there) and, for a plist, `plutil -lint`
- * accepts it, `mv -f` swaps it in. Stale temporaries of a killed run go first.
+ * Provisioning writes each file whole or not at all: the content arrives on
+ * stdin into a temporary file in the same directory; only when every byte
+ * arrived (a killed apply closes stdin early, and `cat` would happily stop
+ * there) and, for a plist, `plutil -lint` accepts it, `mv -f` swaps it in.
+ * Stale temporaries of a killed run go first, found by `find` rather than a
+ * glob: zsh aborts the whole command when a glob matches nothing.
  */
 export function writeFileCommand(step: Pick<StepOf<'write-file'>, 'path' | 'mode'>, content: string, tag: string, options: { plist?: boolean } = {}): CommandPlan {
   const target = nodePath(step.path);
   const tmp = nodePath(`${step.path}.tmp.${tag}`);
-  const stale = sh`${nodePath(`${step.path}.tmp.`)}${raw('*')}`;
+  const dir = nodePath(parentOf(step.path));
+  const base = step.path.slice(step.path.lastIndexOf('/') + 1);
   const bytes = Buffer.byteLength(content, 'utf8');
   const mode = (step.mode & 0o7777).toString(8).padStart(4, '0');
+  const fail = (message: string, status: number): ShellLine => sh`{ printf '%s\n' ${message} >&2; rm -f ${tmp}; exit ${status}; }`;
   const lint = options.plist
-    ? sh`&& { plutil -lint ${tmp} >/dev/null || { echo ${`plutil -lint rejected ${step.path}`} >&2; rm -f ${tmp}; exit 65; }; } `
+    ? sh`&& { plutil -lint ${tmp} >/dev/null || ${fail(`plutil -lint rejected ${step.path}`, 65)}; } `
     : raw('');
-  const line = sh`mkdir -p ${nodePath(parentOf(step.path))} && rm -f ${stale} && cat > ${tmp} && { test "$(wc -c < ${tmp} | tr -d ' ')" = ${String(bytes)} || { echo ${`incomplete write of ${step.path}`} >&2; rm -f ${tmp}; exit 75; }; } && chmod ${mode} ${tmp} ${lint}&& mv -f ${tmp} ${target}`;
+  const line = sh`mkdir -p ${dir} && find ${dir} -maxdepth 1 -type f -name ${`${literalPattern(base)}.tmp.*`} -exec rm -f {} + && cat > ${tmp} && { test "$(wc -c < ${tmp} | tr -d ' ')" = ${String(bytes)} || ${fail(`incomplete write of ${step.path}`, 75)}; } && chmod ${mode} ${tmp} ${lint}&& mv -f ${tmp} ${target}`;
   return { what: `write ${step.path}`, line, stdin: content };
 }
 

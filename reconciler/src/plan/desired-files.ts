@@ -146,8 +146,9 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     '#!/bin/bash',
     '# Managed by Symphony Fleet (`fleet apply`): local edits are replaced.',
     "# Tells Bob's registry API this node is alive; cron runs it every minute.",
-    // cron's PATH lacks /usr/sbin, where ipconfig lives.
-    'PATH=/usr/bin:/bin:/usr/sbin:/sbin',
+    // cron's PATH (/usr/bin:/bin) lacks /usr/sbin, where ipconfig lives: extend it, never replace it.
+    // FLEET_ROOT is empty on a Mac; a simulated Mac keeps its /usr/sbin under it (shell/commands.ts macPath).
+    'PATH="${PATH:-/usr/bin:/bin}:${FLEET_ROOT-}/usr/sbin:${FLEET_ROOT-}/sbin"',
     `node_id=${quote(ctx.node.name)}`,
     `url=${quote(url)}`,
     `log=${quote(log)}`,
@@ -176,12 +177,13 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     '  set --',
     'fi',
     "if status=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \"$@\" -d \"$body\" \"$url\" 2>&1); then",
-    '  echo "$ts $ip HTTP $status" >>"$log"',
+    "  printf '%s %s HTTP %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
     'else',
-    '  echo "$ts $ip failed: $status" >>"$log"',
+    "  printf '%s %s failed: %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
     'fi',
-    // Keep the log from growing forever.
-    'if [ "$(wc -l <"$log")" -gt 2000 ]; then tail -n 1000 "$log" >"$log.tmp" && mv -f "$log.tmp" "$log"; fi',
+    // Keep the log from growing forever; macOS's wc pads the count with spaces.
+    'lines=$(wc -l <"$log")',
+    'if [ "${lines##* }" -gt 2000 ]; then tail -n 1000 "$log" >"$log.tmp" && mv -f "$log.tmp" "$log"; fi',
     '',
   ].join('\n');
 }

@@ -1,10 +1,14 @@
 // The one way repo-controlled text reaches a remote shell. Every command line
 // the reconciler sends is built with `sh` below; never concatenate a value.
 
-/** Quotes one word for POSIX sh (and zsh): single quotes, `'` written as `'\''`. */
+/**
+ * Quotes one word for POSIX sh and zsh: single quotes, `'` written as `'\''`.
+ * A word left bare must mean the same to both: zsh expands a leading `=`
+ * (`=ls` is ls's path), so such a word is quoted.
+ */
 export function quote(value: string): string {
   if (value === '') return "''";
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  if (/^[A-Za-z0-9_@%+:,./-][A-Za-z0-9_@%+=:,./-]*$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

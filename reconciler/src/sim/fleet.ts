@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import type { Hardware } from '../schema/fleet.ts';
 import type { Targets } from '../schema/targets.ts';
+import { startSimBobRegistry, type RegistryCall, type SimBobRegistry } from './bob-registry.ts';
 import { startControlEndpoint, type ControlEndpoint } from './control-endpoint.ts';
+import { startEgressTrap, type EgressAttempt, type EgressTrap } from './egress-trap.ts';
 import type { FaultKind, FaultParams } from './faults.ts';
 import { readFleetSource, generatedNodeNames, type SimNodeInput } from './fleet-source.ts';
 import { canBind } from './gated-listener.ts';
@@ -38,7 +40,12 @@ export interface SimFleetOptions {
   /** Hardware of made-up nodes. */
   hardwareId?: string;
   hardwareCatalogPath?: string;
-  /** Bob's registry API as the nodes should reach it (their heartbeat's Bob address is redirected here). */
+  /**
+   * Bob's registry API on loopback (a daemon's): the targets carry it, so the
+   * files rendered for the nodes name it, and a node's curl redirects Bob's
+   * fleet.yaml address to it. Without it the fleet runs a simulated Bob
+   * (bob-registry.ts) that records every call.
+   */
   registryUrl?: string;
   /** Serve the control endpoint for `fleet sim` (default true). */
   controlEndpoint?: boolean;
@@ -69,7 +76,27 @@ export interface SimFleet {
   commandLog(node: string): readonly string[];
   /** known_hosts text for the fleet (`[ip]:port ssh-ed25519 ...`), for stock ssh. */
   knownHosts(): string;
+  /** Bob's registry URL the nodes use (the daemon's, or the simulated Bob's). */
+  readonly registryUrl: string;
+  /** What the simulated Bob received; empty when a daemon plays Bob. */
+  registryCalls(): readonly RegistryCall[];
+  /** Requests a node made to anything off loopback: refused, and recorded here. */
+  egressAttempts(): readonly EgressAttempt[];
   stop(): Promise<void>;
+}
+
+/** What a node's curl refused to send (its stand-in writes state/egress.log). */
+function refusedByCurl(node: SimNode): EgressAttempt[] {
+  let text: string;
+  try {
+    text = readFileSync(join(node.paths.state, 'egress.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter((l) => l !== '').map((l) => {
+    const [at = '', , ...url] = l.split(' ');
+    return { at, method: 'curl', target: url.join(' '), from: node.ip };
+  });
 }
 
 /** Node i's address: 127.0.1.1, 127.0.1.2, ... 127.0.2.1 ... */
@@ -106,10 +133,20 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   const user = options.user ?? source?.user ?? 'admin';
   const clientPublicKey = ensureClientKey(paths);
 
-  const registry = options.registryUrl ? new URL(options.registryUrl) : undefined;
+  const egress: EgressTrap = await startEgressTrap({ onAttempt: (a) => log(`egress refused: ${a.method} ${a.target} from ${a.from}`) });
+  let simBob: SimBobRegistry | undefined;
+  try {
+    if (options.registryUrl === undefined) simBob = await startSimBobRegistry();
+  } catch (err) {
+    await egress.close();
+    throw err;
+  }
+  const registryUrl = options.registryUrl ?? (simBob as SimBobRegistry).url;
+  const registry = new URL(registryUrl);
   const bobAddress = source?.bobAddress ?? '192.168.1.10';
   const bobPort = source?.registryPort ?? 8765;
-  const hostMap: Record<string, string> = registry ? { [`${bobAddress}:${bobPort}`]: registry.host } : {};
+  // A node whose heartbeat still names Bob's LAN address (provision_node.sh wrote it) reaches the simulated Bob.
+  const hostMap: Record<string, string> = { [`${bobAddress}:${bobPort}`]: registry.host };
   const distinctIps = await canBind(nodeAddress(0));
 
   const nodes: SimNode[] = [];
@@ -120,6 +157,8 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     if (cronTimer) clearTimeout(cronTimer);
     await control?.close();
     await Promise.all(nodes.map((n) => n.stop()));
+    await simBob?.close();
+    await egress.close();
   };
 
   try {
@@ -155,12 +194,13 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
               ollama: input.ollama ?? true,
               formulae: input.formulae ?? [],
               casks: input.casks ?? [],
-              registryUrl: `http://${bobAddress}:${bobPort}`,
+              registryUrl,
               nodeIp: ip,
               harpa: input.harpa ?? false,
               docker: input.docker ?? false,
             },
             ...(options.ollama ? { ollama: options.ollama } : {}),
+            egressUrl: egress.url,
             log,
           });
         }),
@@ -190,7 +230,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
 
   const targets: Targets = {
     ...(control ? { control_url: control.url } : {}),
-    ...(options.registryUrl ? { bob: { registry_url: options.registryUrl } } : {}),
+    bob: { registry_url: registryUrl },
     nodes: Object.fromEntries(
       nodes.map((n) => [
         n.name,
@@ -232,6 +272,9 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     },
     commandLog: (node) => nodeOf(node).commandLog(),
     knownHosts: () => nodes.map((n) => `[${n.ip}]:${n.sshPort()} ${n.hostKey()}\n`).join(''),
+    registryUrl,
+    registryCalls: () => simBob?.calls() ?? [],
+    egressAttempts: () => [...egress.attempts(), ...nodes.flatMap((n) => refusedByCurl(n))],
     stop: stopAll,
   };
 }

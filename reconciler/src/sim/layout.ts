@@ -1,20 +1,18 @@
 // Where a simulated fleet keeps its files. One directory per node:
 //   <stateDir>/nodes/<name>/home    HOME of the login user
-//   <stateDir>/nodes/<name>/root    FLEET_ROOT: /opt/homebrew, /usr/local, /Applications live here
+//   <stateDir>/nodes/<name>/root    FLEET_ROOT: /opt/homebrew, /usr/local, /Applications live here;
+//                                   /usr/bin, /bin, /usr/sbin, /sbin link to <stateDir>/userland
 //   <stateDir>/nodes/<name>/state   sim-only facts the sh stand-ins read (node.env, names/, sudo, crontab, faults/)
 //   <stateDir>/nodes/<name>/host_ed25519(.pub)   persistent host key
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** The macOS command stand-ins (first on a node's PATH). */
+/** The macOS command stand-ins (mac-userland.ts puts them at their macOS paths). */
 export const STANDINS_DIR = fileURLToPath(new URL('./macos/bin', import.meta.url));
 /** Shell helpers the stand-ins source. */
 export const STANDINS_LIB_DIR = fileURLToPath(new URL('./macos/lib', import.meta.url));
 /** The simulated Homebrew: brew, its installer and what it can install. */
 export const HOMEBREW_DIR = fileURLToPath(new URL('./macos/homebrew', import.meta.url));
-
-/** A node's PATH in a non-login SSH session, as on macOS, with the stand-ins in front. */
-export const NODE_PATH = `${STANDINS_DIR}:/usr/bin:/bin:/usr/sbin:/sbin`;
 
 export interface FleetPaths {
   stateDir: string;

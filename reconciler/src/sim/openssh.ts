@@ -1,7 +1,7 @@
 // The real-OpenSSH tier: one Debian/OpenBSD `sshd` per simulated node on
 // 127.0.0.1, with the node's own host key, the fleet's client key, and a
-// ForceCommand that gives every session the same HOME, PATH (stand-ins first)
-// and FLEET_ROOT as the ssh2 tier. It proves the reconciler's SSH client
+// ForceCommand that gives every session what the ssh2 tier gives it: `zsh -c`
+// with macOS's PATH over the simulated userland, HOME and FLEET_ROOT. It proves the reconciler's SSH client
 // against the real server; faults of the network kind (down, hang, slow,
 // host-key-rotated) apply to the ssh2 tier only.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { freePort } from '../net/free-port.ts';
 import { quote } from '../shell/quote.ts';
-import { NODE_PATH } from './layout.ts';
 import type { SimNode } from './sim-node.ts';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
@@ -86,16 +85,21 @@ export function descendantsOf(root: number): { pid: number; pgid: number }[] {
   return out;
 }
 
-function renderLoginScript(node: SimNode): string {
-  const p = node.paths;
-  return `#!/bin/sh
-# ForceCommand of ${node.name}'s sshd: the environment of the ssh2 tier (see sim-node.ts).
-export HOME=${quote(p.home)} USER=${quote(node.user)} LOGNAME=${quote(node.user)} SHELL=/bin/zsh
-export PATH=${quote(NODE_PATH)} FLEET_ROOT=${quote(p.root)} SIM_STATE=${quote(p.state)}
-unset MAIL OLDPWD
+/** Variables of sshd's own that a Mac's session has too; everything else is replaced by the node's. */
+const SSHD_KEPT = ['SSH_CLIENT', 'SSH_CONNECTION', 'SSH_TTY', 'SSH_ORIGINAL_COMMAND', 'LANG', 'TERM'];
+
+export function renderLoginScript(node: SimNode): string {
+  const env = node.sessionEnv();
+  const keep = [...SSHD_KEPT, ...Object.keys(env)].join('|');
+  return `#!/bin/bash
+# ForceCommand of ${node.name}'s sshd: the session of the ssh2 tier (sim-node.ts),
+# \`zsh -c\` with argv[0] "zsh", as macOS's sshd runs the login shell.
+for _v in $(compgen -e); do case $_v in ${keep}|LC_*) ;; *) unset "$_v" ;; esac; done
+unset _v
+${Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`).join('\n')}
 cd "$HOME" || exit 1
-if [ -n "\${SSH_ORIGINAL_COMMAND-}" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; fi
-exec /bin/sh
+if [ -n "\${SSH_ORIGINAL_COMMAND+set}" ]; then _c=$SSH_ORIGINAL_COMMAND; unset SSH_ORIGINAL_COMMAND; exec -a zsh ${quote(node.zsh)} -c "$_c"; fi
+exec -a zsh ${quote(node.zsh)}
 `;
 }
 

@@ -1,6 +1,7 @@
 // One simulated Mac: its directories, SSH face, Ollama listeners, launchd,
-// control channel and faults. Commands run in the real /bin/sh inside the
-// node's HOME with the macOS stand-ins first on PATH.
+// control channel and faults. SSH commands run as macOS runs them, `zsh -c`
+// in the node's HOME with macOS's PATH over the simulated userland
+// (mac-userland.ts); cron jobs run under /bin/sh with cron's PATH.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -13,7 +14,8 @@ import { generateEd25519KeyPair, publicKeyLineOf } from './host-keys.ts';
 import { createGatedListener, type GatedListener } from './gated-listener.ts';
 import { describeHardware, DEFAULT_OS, type OsRelease } from './hardware-profile.ts';
 import { createLaunchd, type CommandResult, type ServeStartResult, type SimLaunchd } from './launchd.ts';
-import { HOMEBREW_DIR, NODE_PATH, nodePathsOf, STANDINS_DIR, STANDINS_LIB_DIR, type NodePaths } from './layout.ts';
+import { HOMEBREW_DIR, nodePathsOf, STANDINS_DIR, STANDINS_LIB_DIR, type NodePaths } from './layout.ts';
+import { egressEnv, ensureMacUserland, linkMacUserland, MAC_CRON_PATH, nodePathOf, requireZsh } from './mac-userland.ts';
 import { bindTargetsFor, createSimOllama, OLLAMA_CLI_PATH, SIM_OLLAMA_VERSION, type SimOllama } from './ollama/index.ts';
 import { runPlutil } from './plutil.ts';
 import { applyPreset, type PresetSpec } from './presets.ts';
@@ -36,6 +38,8 @@ export interface SimNodeOptions {
   hostMap?: Readonly<Record<string, string>>;
   /** Extra Ollama options (tests: faster pulls). */
   ollama?: { pullBytesPerSecond?: number; progressIntervalMs?: number };
+  /** The fleet's egress trap (egress-trap.ts): where the node's proxy variables point. */
+  egressUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -43,6 +47,8 @@ export interface ExecOptions {
   stdin?: string;
   /** Extra environment (e.g. SIM_UID=0). */
   env?: Record<string, string>;
+  /** The shell: zsh, as over SSH (default), or POSIX sh (tests compare the two). */
+  shell?: 'zsh' | 'sh';
 }
 
 export interface NodeServe {
@@ -75,6 +81,10 @@ export interface SimNode {
   serving(): NodeServe | undefined;
   /** Runs a command in the node's shell environment, as SSH would (not logged). */
   exec(command: string, options?: ExecOptions): Promise<CommandResult>;
+  /** The environment an SSH session starts with (what the OpenSSH tier's ForceCommand recreates). */
+  sessionEnv(): Record<string, string>;
+  /** The zsh that runs SSH commands. */
+  readonly zsh: string;
   /** The node's clock (clock-skew fault applied). */
   now(): Date;
   disk(): { totalBytes: number; usedBytes: number; freeBytes: number };
@@ -101,7 +111,7 @@ function which(name: string): string {
   return name;
 }
 
-const REAL = { curl: which('curl'), date: which('date'), du: which('du') };
+const REAL = { curl: which('curl'), date: which('date'), du: which('du'), find: which('find'), wc: which('wc'), sed: which('sed'), stat: which('stat') };
 
 /** Apparent size of everything under dir (model blobs are sparse). */
 function apparentBytes(dir: string): number {
@@ -162,7 +172,9 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   const name = options.preset.name;
   const paths = nodePathsOf(options.stateDir, name);
   const log = options.log ?? (() => undefined);
+  const zsh = requireZsh();
   for (const d of [paths.home, paths.root, paths.state, join(paths.state, 'faults')]) mkdirSync(d, { recursive: true });
+  linkMacUserland(paths.root, ensureMacUserland(options.stateDir));
   const hostKeyPem = ensureKey(paths.hostKey);
   const hostKeyLine = publicKeyLineOf(hostKeyPem);
   const facts = describeHardware(options.hardware, name, options.os ?? DEFAULT_OS);
@@ -221,23 +233,28 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   const sshFront: SshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
   const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront.handle(s) });
 
-  function commandEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  /** What macOS's sshd gives a session (and cron a job), plus the simulator's seams. */
+  function commandEnv(extra: Record<string, string> = {}, cron = false): NodeJS.ProcessEnv {
     return {
       HOME: paths.home,
       USER: options.user,
       LOGNAME: options.user,
-      SHELL: '/bin/zsh',
-      PATH: NODE_PATH,
+      SHELL: cron ? '/bin/sh' : '/bin/zsh',
+      PATH: nodePathOf(paths.root, cron ? MAC_CRON_PATH : undefined),
       FLEET_ROOT: paths.root,
       SIM_STATE: paths.state,
+      ...egressEnv(options.egressUrl),
       ...extra,
     };
   }
 
-  function spawnInNode(command: string | undefined, env: Record<string, string>): ChildProcess {
-    const child = spawn('/bin/sh', command === undefined ? [] : ['-c', command], {
+  function spawnInNode(command: string | undefined, env: Record<string, string>, how: { shell?: 'zsh' | 'sh'; cron?: boolean } = {}): ChildProcess {
+    // sshd runs the login shell as `zsh -c command` with argv[0] "zsh"; cron runs `/bin/sh -c`.
+    const sh = how.cron === true || how.shell === 'sh';
+    const child = spawn(sh ? '/bin/sh' : zsh, command === undefined ? [] : ['-c', command], {
+      argv0: sh ? 'sh' : 'zsh',
       cwd: paths.home,
-      env: commandEnv(env),
+      env: commandEnv(env, how.cron === true),
       stdio: ['pipe', 'pipe', 'pipe'],
       // own process group, so a closed channel or stop() ends pipelines too
       detached: true,
@@ -302,6 +319,10 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       SIM_REAL_CURL: REAL.curl,
       SIM_REAL_DATE: REAL.date,
       SIM_REAL_DU: REAL.du,
+      SIM_REAL_FIND: REAL.find,
+      SIM_REAL_WC: REAL.wc,
+      SIM_REAL_SED: REAL.sed,
+      SIM_REAL_STAT: REAL.stat,
       SIM_HOST_MAP: Object.entries(options.hostMap ?? {}).map(([k, v]) => `${k}=${v}`).join(' '),
       ...facts,
     };
@@ -430,6 +451,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     commandLog: () => commandLog,
     faults: () => Object.fromEntries(faults),
     serving: () => serve,
+    sessionEnv: () => commandEnv() as Record<string, string>,
+    zsh,
     now,
     disk,
     settled: () => queue,
@@ -509,7 +532,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     },
     exec(command, execOptions = {}) {
       return new Promise((resolve) => {
-        const child = spawnInNode(command, execOptions.env ?? {});
+        const child = spawnInNode(command, execOptions.env ?? {}, execOptions.shell ? { shell: execOptions.shell } : {});
         let stdout = '';
         let stderr = '';
         child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -529,8 +552,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       for (const line of table.split('\n')) {
         const command = cronDue(line, at);
         if (command === undefined) continue;
-        // cron's PATH is /usr/bin:/bin; ours keeps the stand-ins in front so the job sees the simulated Mac
-        const child = spawnInNode(command, {});
+        // cron runs the line with /bin/sh and PATH=/usr/bin:/bin (of the simulated userland)
+        const child = spawnInNode(command, {}, { cron: true });
         child.stdin?.end();
         child.stdout?.resume();
         child.stderr?.resume();

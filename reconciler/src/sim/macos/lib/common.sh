@@ -1,5 +1,14 @@
 # Sourced by every stand-in after the node's facts:
 #   . "${SIM_STATE:?not inside a simulated node}/node.env" && . "$SIM_LIB/common.sh"
+# Stand-ins are the simulator's own code: besides the simulated Mac's userland
+# (their caller's PATH) they may use the host's tools (sed, awk, ls), which a
+# Mac has but the contract does not list. A stand-in that shadows a host tool
+# calls the host's by the absolute path in node.env (SIM_REAL_*). sudo runs
+# its command with the Mac's PATH alone (SIM_MAC_PATH).
+case ":$PATH:" in
+  *:/usr/bin:/bin:*) ;;
+  *) SIM_MAC_PATH=$PATH; PATH=$PATH:/usr/bin:/bin ;;
+esac
 # POSIX sh helpers; no node process per call. A process costs milliseconds
 # and one observe probe runs ~20 stand-ins, so the hot paths use builtins
 # (read, case, parameter expansion) instead of $(...), cat, sed and awk.
