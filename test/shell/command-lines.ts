@@ -13,6 +13,7 @@ import {
 import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
 import { raw } from '../../reconciler/src/shell/quote.ts';
+import { ollamaListCommand } from '../../reconciler/src/verify/verify-node.ts';
 
 export interface Line {
   /** What produced it: `probe`, a step kind, `heartbeat.sh`, `cron`. */
@@ -107,6 +108,9 @@ export function stepLines(kind: StepKind, value: string, home: string, refused: 
 
 export function probeLines(ollamaPort: number): Line[] {
   return [
+    // fleet verify's `hostname && ollama list`, for both Homebrew prefixes
+    { source: 'verify', line: ollamaListCommand('/opt/homebrew').__shell },
+    { source: 'verify', line: ollamaListCommand('/usr/local').__shell },
     { source: 'probe', line: buildProbe({ ollamaPort, nonce: 'f1xednonce00' }).script.__shell },
     { source: 'probe (kept-open connection)', line: buildProbe({ ollamaPort, nonce: 'f1xednonce00', skipBootSections: true }).script.__shell },
   ];
@@ -124,11 +128,12 @@ export function scriptLines(heartbeatScript: string): Line[] {
 export const ORDINARY = 'virtuoso';
 
 export function allLines(options: { home: string; marker: string; ollamaPort: number; heartbeatScript: string }, refused: Refusal[] = []): Line[] {
-  const lines: Line[] = [...probeLines(options.ollamaPort), ...scriptLines(options.heartbeatScript)];
+  const lines: Line[] = [...probeLines(options.ollamaPort)];
   for (const value of [ORDINARY, ...hostileValues(options.marker)]) {
     for (const kind of REMOTE_STEP_KINDS) lines.push(...stepLines(kind, value, options.home, refused));
   }
-  return lines;
+  // after the steps made ~/.symphony/logs, as on a provisioned node
+  return [...lines, ...scriptLines(options.heartbeatScript)];
 }
 
 /** A raw line (for tests that need one built by hand). */
