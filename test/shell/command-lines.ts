@@ -108,9 +108,6 @@ export function stepLines(kind: StepKind, value: string, home: string, refused: 
 
 export function probeLines(ollamaPort: number): Line[] {
   return [
-    // fleet verify's `hostname && ollama list`, for both Homebrew prefixes
-    { source: 'verify', line: ollamaListCommand('/opt/homebrew').__shell },
-    { source: 'verify', line: ollamaListCommand('/usr/local').__shell },
     { source: 'probe', line: buildProbe({ ollamaPort, nonce: 'f1xednonce00' }).script.__shell },
     { source: 'probe (kept-open connection)', line: buildProbe({ ollamaPort, nonce: 'f1xednonce00', skipBootSections: true }).script.__shell },
   ];
@@ -127,8 +124,22 @@ export function scriptLines(heartbeatScript: string): Line[] {
 /** Ordinary values: what a real fleet's steps carry. */
 export const ORDINARY = 'virtuoso';
 
+/** fleet verify's `hostname && ollama list`, for both Homebrew prefixes. */
+export function verifyLines(): Line[] {
+  return [
+    { source: 'verify', line: ollamaListCommand('/opt/homebrew').__shell },
+    { source: 'verify', line: ollamaListCommand('/usr/local').__shell },
+  ];
+}
+
+/** Homebrew and its Ollama, as a provisioned node has them (so verify's lines find the CLI). */
+function provisionLines(): Line[] {
+  const ollama = packageInstallCommand(PREFIX, { ...base, kind: 'install-package', package: 'formula', name: 'ollama' });
+  return [...stepLines('install-homebrew', ORDINARY, ''), { source: 'install-package', line: ollama.__shell }];
+}
+
 export function allLines(options: { home: string; marker: string; ollamaPort: number; heartbeatScript: string }, refused: Refusal[] = []): Line[] {
-  const lines: Line[] = [...probeLines(options.ollamaPort)];
+  const lines: Line[] = [...probeLines(options.ollamaPort), ...provisionLines(), ...verifyLines()];
   for (const value of [ORDINARY, ...hostileValues(options.marker)]) {
     for (const kind of REMOTE_STEP_KINDS) lines.push(...stepLines(kind, value, options.home, refused));
   }

@@ -30,11 +30,11 @@ describe('the BSD userland contract', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a value that would read as an option never reaches a line: the builder refuses it', () => {
+  it('a value that would read as an option, or as no name, never reaches a line: the builder refuses it', () => {
     const optionLike = [...new Set(refused.map((r) => r.value))].sort();
-    expect(optionLike).toEqual(['--version', '-n', '-rf *']);
+    expect(optionLike).toEqual(['', '--version', '-n', '-rf *']);
     expect(new Set(refused.map((r) => r.source))).toEqual(new Set(['set-hostname', 'install-package', 'uninstall-package', 'stop-brew-service']));
-    for (const r of refused) expect(r.message).toMatch(/starts with "-": a command on the node would read it as an option/);
+    for (const r of refused) expect(r.message).toMatch(/starts with "-": a command on the node would read it as an option|is empty: a command on the node would read it as no name at all/);
   });
 
   it('every utility the contract lists is run by some line (the list names nothing that nothing runs)', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
+import { startSimBobRegistry } from '../../reconciler/src/sim/bob-registry.ts';
 import { ollamaListCommand } from '../../reconciler/src/verify/verify-node.ts';
 import { FLEET_CLI, NODE_BIN, applyOnce, startTestFleet, type TestFleet } from '../apply/sim-helpers.ts';
 
@@ -50,7 +51,6 @@ beforeAll(async () => {
   f = await startTestFleet('three-fresh-nodes', { prefix: 'verify-' });
   const applied = await applyOnce(f);
   expect(applied.exitCode, applied.output).toBe(0);
-  // every node but bob has sent a heartbeat (the first test is about bob's)
   for (const n of ['crescendo', 'virtuoso', 'stagehand']) await heartbeat(n);
 }, 120_000);
 afterAll(async () => {
@@ -59,14 +59,21 @@ afterAll(async () => {
 });
 
 describe('fleet verify on a converged simulated fleet', () => {
-  it('names heartbeat for a node Bob has not heard from, and passes once it has', async () => {
-    const r = await verify(['bob']);
-    expect(r.code).toBe(1);
-    expect(verdicts(r.stdout, 'bob')).toMatchObject({ ssh: 'pass', heartbeat: 'FAIL' });
-    expect(r.stdout).toMatch(/bash ~\/\.symphony\/heartbeat\.sh/);
+  it('names heartbeat for a node Bob has not heard from, and passes on a Bob that has', async () => {
+    // a Bob that has heard nothing yet (restarted without its heartbeats)
+    const amnesiac = await startSimBobRegistry();
+    try {
+      const r = await verify(['bob', '--registry', amnesiac.url]);
+      expect(r.code).toBe(1);
+      expect(verdicts(r.stdout, 'bob')).toMatchObject({ ssh: 'pass', heartbeat: 'FAIL' });
+      expect(r.stdout).toMatch(/has no heartbeat from bob[\s\S]*bash ~\/\.symphony\/heartbeat\.sh/);
+    } finally {
+      await amnesiac.close();
+    }
     await heartbeat('bob');
     const again = await verify(['bob']);
     expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/pass {2}heartbeat +last heartbeat \d+ s ago/);
   });
 
   it('passes every check on every node and exits 0', async () => {
