@@ -21,6 +21,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   verify: () => import('./commands/verify.ts'),
   daemon: () => import('./commands/daemon.ts'),
   demo: () => import('./commands/demo.ts'),
+  secret: () => import('./commands/secret.ts'),
 };
 /** Commands registered by another command's module. */
 const ALIASES: Record<string, string> = { trust: 'observe', drift: 'plan', status: 'daemon' };

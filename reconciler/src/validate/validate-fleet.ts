@@ -8,11 +8,13 @@ import { checkHardwareCatalog, checkRoles } from './rules-catalogs.ts';
 import { checkModelReferences } from './rules-models.ts';
 import { checkNodes, checkRetiredList } from './rules-nodes.ts';
 import { checkOpenclaw } from './rules-openclaw.ts';
+import { checkSettings } from './rules-settings.ts';
 
 export type { FleetModel, ValidateOptions, Locate, Location, DocRef } from './context.ts';
 
 export function validateFleet(fleet: FleetModel, options: ValidateOptions): Problem[] {
   const ctx = new RuleContext(fleet, options);
+  checkSettings(ctx);
   checkHardwareCatalog(ctx);
   checkRoles(ctx);
   checkRetiredList(ctx);
