@@ -225,6 +225,15 @@ export function writeCrontabCommand(lines: readonly string[]): ShellLine {
   return sh`printf '%s\\n' ${lines} | crontab -`;
 }
 
+/**
+ * The heartbeat, once, right after its crontab line went in: Bob hears from
+ * the node now rather than at the next cron minute (the guide's
+ * "Test manually": `bash ~/.symphony/heartbeat.sh`).
+ */
+export function firstHeartbeatCommand(scriptPath: string): ShellLine {
+  return sh`bash ${nodePath(scriptPath)}`;
+}
+
 // ---- disk -------------------------------------------------------------------
 
 export function diskFreeCommand(): ShellLine {
