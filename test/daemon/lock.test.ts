@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, assessLock, defaultLockPath, readLock, tryAcquireLock, withLock } from '../../reconciler/src/daemon/lock.ts';
+import { acquireLock, assessLock, defaultLockPath, isProcessAlive, readLock, tryAcquireLock, withLock } from '../../reconciler/src/daemon/lock.ts';
 import type { LockInfo, LockLog } from '../../reconciler/src/daemon/lock.ts';
 import { FleetError } from '../../reconciler/src/errors.ts';
 
@@ -105,10 +105,17 @@ describe('the lock between processes', () => {
   it('waits for a live holder and gets the lock once it releases', async () => {
     const child = await startHolder();
     const log = recordingLog();
-    const started = Date.now();
-    setTimeout(() => child.kill('SIGTERM'), 300);
-    const lock = await acquireLock(lockPath, { wait: true, timeoutMs: 10_000, pollMs: 50, log, command: 'fleet daemon' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    // The holder is asked to let go only after the waiter has found it alive three times.
+    let looks = 0;
+    let letGo = false;
+    const isAlive = (pid: number): boolean => {
+      looks++;
+      if (looks === 3) { letGo = true; child.kill('SIGTERM'); }
+      return isProcessAlive(pid);
+    };
+    const lock = await acquireLock(lockPath, { wait: true, timeoutMs: 10_000, pollMs: 50, log, command: 'fleet daemon', isAlive });
+    expect(letGo).toBe(true);
+    expect(looks).toBeGreaterThanOrEqual(3);
     expect(lock.info.pid).toBe(process.pid);
     expect(log.lines.map((l) => l.message)).toEqual(['waiting for the fleet lock']);
     await lock.release();
@@ -117,9 +124,16 @@ describe('the lock between processes', () => {
 
   it('gives up waiting after the timeout', async () => {
     await startHolder();
-    const started = Date.now();
-    await expect(acquireLock(lockPath, { wait: true, timeoutMs: 300, pollMs: 50 })).rejects.toThrow(/gave up waiting/);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // A look every pollMs: 300 ms give about 7 looks. A waiter that ignored its
+    // timeout is stopped at twice that and fails here with an abort instead.
+    let looks = 0;
+    const overrun = new AbortController();
+    const isAlive = (pid: number): boolean => {
+      if (++looks >= 14) overrun.abort(new Error(`still waiting after ${looks} looks`));
+      return isProcessAlive(pid);
+    };
+    await expect(acquireLock(lockPath, { wait: true, timeoutMs: 300, pollMs: 50, isAlive, signal: overrun.signal })).rejects.toThrow(/gave up waiting/);
+    expect(looks).toBeGreaterThanOrEqual(2); // it did wait before giving up
   });
 
   it('a killed holder leaves a stale lock that is taken over with a log line', async () => {
