@@ -1,11 +1,13 @@
 // npm run bench:validate: generates a 1000-node fleet in a temporary
 // directory and times `fleet validate` as a whole process (start-up, loading,
 // schema and semantic checks, output), several runs, median. Target: < 1 s.
+// Also how fast one file holding an alias bomb is refused (in process).
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseYamlFile } from '../src/load/parse-yaml.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
@@ -47,6 +49,21 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** 12 levels of ten aliases each: 10^12 values if expanded. Milliseconds to refuse it, per run. */
+function timeAliasBomb(): { ms: number[]; rules: string } {
+  let doc = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < 12; i++) doc += `a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]\n`;
+  const ms: number[] = [];
+  let rules = '';
+  for (let run = 0; run <= RUNS; run++) {
+    const start = process.hrtime.bigint();
+    const r = parseYamlFile('fleet/nodes/bomb.yaml', doc);
+    if (run > 0) ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    rules = r.problems.map((p) => p.rule).join(', ');
+  }
+  return { ms, rules };
+}
+
 const tmp = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
 try {
   const fleetDir = join(tmp, 'fleet');
@@ -79,15 +96,17 @@ try {
     summary = `unparsable output: ${out.slice(0, 200)} ${String(last?.stderr ?? '').slice(0, 500)}`;
   }
   const med = median(times);
+  const bomb = timeAliasBomb();
   process.stdout.write([
     `fleet validate, ${NODES} nodes (${NODES + 3} node files, ${tmp})`,
     `  runs: ${times.length} (+1 warm-up), exit ${String(last?.status)}, ${summary}`,
     `  wall time per process: min ${Math.min(...times).toFixed(0)} ms, median ${med.toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`,
     `  of which starting the CLI (\`fleet validate --help\`, median): ${median(startup).toFixed(0)} ms; loading and checking the fleet: ~${(med - median(startup)).toFixed(0)} ms`,
     `  target < ${TARGET_MS} ms: ${med < TARGET_MS ? 'met' : 'MISSED'}`,
+    `alias bomb (12 levels, 10^12 values if expanded), one file in process: refused (${bomb.rules || 'NOT REFUSED'}) in median ${median(bomb.ms).toFixed(2)} ms, max ${Math.max(...bomb.ms).toFixed(2)} ms`,
     '',
   ].join('\n'));
-  if (last?.status !== 0) process.exitCode = 1;
+  if (last?.status !== 0 || bomb.rules !== 'alias-limit') process.exitCode = 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
