@@ -1,7 +1,9 @@
 // The official `ollama` npm client, unchanged, against one simulated node:
 // if it works here as against a Mac, the HTTP face is faithful.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ollama } from 'ollama';
 import type { GenerateResponse, ProgressResponse } from 'ollama';
+import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
 import { request, startTestNode, type TestNode } from './sim-node.ts';
 
 let node: TestNode;
@@ -239,9 +241,12 @@ describe('faults', () => {
   });
 
   it('slow adds latency to each answer', async () => {
-    node.ollama.setFault('slow', { delayMs: 150 });
-    const t0 = Date.now();
-    await node.client().version();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    // A client that gives up after 1 s: it times out against 4 s of added latency
+    // and gets its answer on the same node without the fault.
+    const impatient = new Ollama({ host: node.url(), fetch: (input, init) => guardedFetch(createGuard({ loopbackOnly: true }))(input, { ...init, signal: AbortSignal.timeout(1000) }) });
+    node.ollama.setFault('slow', { delayMs: 4000 });
+    await expect(impatient.version()).rejects.toMatchObject({ name: 'TimeoutError' });
+    node.ollama.clearFault('slow');
+    expect(await impatient.version()).toEqual({ version: '0.12.6' });
   });
 });
