@@ -5,7 +5,8 @@
 //   (b) `fleet plan`, cold, as a whole process (reconciler/bin/fleet.mjs);
 //   (c) ansible-playbook, forks=N and pipelining, only when it is installed;
 // then observe with connections kept open (in a worker thread, as Bob would
-// be another machine), and a cold `fleet plan` on 200 ssh2-simulated nodes.
+// be another machine), a cold `fleet plan` on 200 ssh2-simulated nodes, and
+// what a hung and a dead node cost an observe of six (in process).
 // Loopback only; everything started here is stopped on the way out.
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -232,6 +233,36 @@ function runFleetPlan(root: string, fleetDir: string, targetsFile: string): Prom
   return timeProcess(process.execPath, [FLEET_BIN, 'plan', '--fleet', fleetDir, '--targets', targetsFile, '--format', 'json', '--out', join(root, 'generated')], { cwd: root });
 }
 
+/** Six ssh2-simulated nodes, one hung and one down: what each costs against the fleet's connect timeout. */
+async function observeWithFaults(root: string, fmt: (ms: number) => string): Promise<string> {
+  const dir = join(root, 'fleet-faults');
+  writeBenchFleet(dir, 6, 6);
+  const faulted = await startSimFleet({ stateDir: join(root, 'sim-faults'), fromDir: dir, preset: 'provisioned', controlEndpoint: false, cron: false });
+  try {
+    const loaded = await loadFleet(dir, { today: TODAY });
+    if (!loaded.desired) throw new Error('the faults bench fleet is invalid');
+    await faulted.control.setFault('worker001', 'hang');
+    await faulted.control.setFault('worker002', 'down');
+    const guard = createGuard({ loopbackOnly: true });
+    const pool = createConnectionPool(loaded.desired, { targets: faulted.targets, guard });
+    try {
+      const t0 = performance.now();
+      const observed = await observeFleet(loaded.desired, pool, { guard });
+      const wallMs = performance.now() - t0;
+      const cost = (node: string): string => {
+        const o = observed.find((x) => x.node === node);
+        return `${fmt(o?.duration_ms ?? Number.NaN)} (${o?.reach.status ?? 'missing'})`;
+      };
+      const healthy = observed.filter((o) => o.facts !== undefined).map((o) => o.duration_ms ?? Number.NaN);
+      return `hung node ${cost('worker001')}, connect timeout ${loaded.desired.settings.ssh.connect_timeout_s} s; dead node ${cost('worker002')}; ${healthy.length} healthy nodes, median ${fmt(median(healthy))}; whole observe ${fmt(wallMs)}`;
+    } finally {
+      pool.close();
+    }
+  } finally {
+    await faulted.stop();
+  }
+}
+
 // ---- worker: Bob's side of the kept-open observe ----
 
 interface WarmJob { fleetDir: string; targetsFile: string; runs: number }
@@ -439,6 +470,9 @@ async function runBench(): Promise<void> {
       }
     }
     rows.push(['fleet plan, ssh2 sim', bigRow ?? 'n/a']);
+
+    progress('a hung and a dead node');
+    rows.push(['hung + dead node', await observeWithFaults(root, fmt)]);
 
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('bench:observe figures');
