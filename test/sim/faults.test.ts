@@ -1,16 +1,19 @@
 // Every fault kind, switched on and off at run time through the in-process
 // control API, seen the way Bob would see it.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
+import { connectNode } from '../../reconciler/src/net/ssh.ts';
 import { parseDfPk } from '../../reconciler/src/observe/parse-system.ts';
 import { parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import type { SimNode } from '../../reconciler/src/sim/sim-node.ts';
+import { raw } from '../../reconciler/src/shell/quote.ts';
 import { run, ssh2Exec, startTestFleet, stockSshArgs } from './fleet-fixture.ts';
 
 let sim: { fleet: SimFleet; dir: string; cleanup: () => Promise<void> };
@@ -82,17 +85,48 @@ describe('node faults', () => {
   });
 
   it('slow: each connection, command and request waits the added latency', async () => {
-    await sim.fleet.control.setFault(node.name, 'slow', { ms: 400 });
+    // Clients that give up after 1.5 s time out against 5 s of latency, and the same clients are
+    // answered once it is cleared. The session is opened first, so its commands pay per command.
+    const patience = 1500;
+    const bob = await connectNode({
+      node: node.name, addresses: [node.ip], port: node.sshPort(), user: node.user,
+      privateKey: readFileSync(sim.fleet.clientKeyPath, 'utf8'), keyPath: sim.fleet.clientKeyPath,
+      knownHostKeys: [node.hostKey()], trustOnFirstUse: false, connectTimeoutMs: 10_000, commandTimeoutMs: 10_000,
+    }, createGuard({ loopbackOnly: true }));
+    if (!bob.ok) throw new Error(bob.reach.message);
+    // One kept-alive connection for every request: the latency is paid per request, not per connection.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const version = (): Promise<{ text?: string; error?: string; reused: boolean }> => new Promise((resolve) => {
+      const req = request(`${ollamaUrl()}/api/version`, { agent, signal: AbortSignal.timeout(patience) }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { text += d; });
+        res.on('end', () => resolve({ text, reused: req.reusedSocket }));
+      });
+      req.on('error', (err) => resolve({ error: (err.cause as Error | undefined)?.name ?? err.name, reused: req.reusedSocket }));
+      req.end();
+    });
+    expect(await version()).toEqual({ text: '{"version":"0.12.6"}', reused: false });
     try {
-      let t = Date.now();
-      await ssh2Exec(target(), 'true');
-      expect(Date.now() - t).toBeGreaterThanOrEqual(800);
-      // a kept-alive connection pays the latency per request
-      t = Date.now();
-      await fetch(`${ollamaUrl()}/api/version`);
-      expect(Date.now() - t).toBeGreaterThanOrEqual(400);
+      await sim.fleet.control.setFault(node.name, 'slow', { ms: 5000 });
+      try {
+        const [connection, command, answer] = await Promise.all([
+          errorCode(ssh2Exec(target(), 'true', { readyTimeout: patience })),
+          bob.session.exec(raw('true'), { timeoutMs: patience }),
+          version(),
+        ]);
+        expect(connection).toMatch(/Timed out while waiting for handshake/);
+        expect(command).toMatchObject({ timedOut: true, code: null });
+        expect(answer).toEqual({ error: 'TimeoutError', reused: true });
+      } finally {
+        await sim.fleet.control.clearFault(node.name, 'slow');
+      }
+      expect((await ssh2Exec(target(), 'true', { readyTimeout: patience })).code).toBe(0);
+      expect(await bob.session.exec(raw('true'), { timeoutMs: patience })).toMatchObject({ timedOut: false, code: 0 });
+      expect(await version()).toMatchObject({ text: '{"version":"0.12.6"}' });
     } finally {
-      await sim.fleet.control.clearFault(node.name, 'slow');
+      agent.destroy();
+      bob.session.close();
     }
   });
 
