@@ -180,15 +180,23 @@ describe('withLock', () => {
   it('two holders in one process exclude each other (no re-entry by pid)', async () => {
     const order: string[] = [];
     let releaseFirst: () => void = () => undefined;
+    let firstIn: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => { firstIn = resolve; });
     const first = withLock(lockPath, async () => {
       order.push('first in');
+      firstIn();
       await new Promise<void>((resolve) => { releaseFirst = resolve; });
       order.push('first out');
     }, { wait: false });
-    await new Promise((r) => setTimeout(r, 50));
+    await holding;
     await expect(withLock(lockPath, () => { order.push('skipped'); return Promise.resolve(); }, { wait: false })).rejects.toThrow(/held by/);
-    const second = withLock(lockPath, () => { order.push('second in'); return Promise.resolve(); }, { wait: true, pollMs: 20, timeoutMs: 5000 });
-    setTimeout(() => releaseFirst(), 100);
+    // The first lets go once the second has found it held twice.
+    let looks = 0;
+    const isAlive = (pid: number): boolean => {
+      if (++looks === 2) releaseFirst();
+      return isProcessAlive(pid);
+    };
+    const second = withLock(lockPath, () => { order.push('second in'); return Promise.resolve(); }, { wait: true, pollMs: 20, timeoutMs: 5000, isAlive });
     await Promise.all([first, second]);
     expect(order).toEqual(['first in', 'first out', 'second in']);
   });
