@@ -408,8 +408,11 @@ describe('register', () => {
     expect(logger.lines.some((l) => l.level === 'warn')).toBe(true);
   });
 
-  it('never leaves loopback when the guard says so (warning, no connection)', async () => {
+  it('never leaves loopback when the guard says so: no connection, and the step failed (the node is not registered)', async () => {
     const result = await applyPlan({ nodes: [nodePlan('a', [step('a', { kind: 'register', url: 'http://192.168.1.10:8765/api/nodes/register', payload }, 'register')])], fleet: [] }, makeContext({ pool: fakePool({}) }), options);
-    expect(result.nodes[0]?.steps[0]?.status === 'ok' && result.nodes[0].steps[0].warning).toMatch(/FLEET_LOOPBACK_ONLY/);
+    const outcome = result.nodes[0]?.steps[0];
+    expect(outcome?.status).toBe('failed');
+    expect(outcome?.status === 'failed' && outcome.message).toMatch(/refused before sending: .*FLEET_LOOPBACK_ONLY/);
+    expect(result.nodes[0]?.status).not.toBe('converged');
   });
 });

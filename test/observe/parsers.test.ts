@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseRemoteLogin, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from '../../reconciler/src/observe/parse-system.ts';
+import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from '../../reconciler/src/observe/parse-system.ts';
 import { brewServiceStatus, compareVersions, parseBrewKegs, parseBrewListVersions } from '../../reconciler/src/observe/parse-brew.ts';
 import { parseBrewServices } from './helpers/brew-services.ts';
 import { observeFileContent, splitHeadOutput } from '../../reconciler/src/observe/parse-files.ts';
@@ -108,11 +108,6 @@ describe('network and root', () => {
     expect(parseSudo(0)).toBe(true);
     expect(parseSudo(1)).toBe(false);
     expect(parseSudo(null)).toBe(false);
-  });
-  it('systemsetup: the admin refusal on stdout with exit 0 is not an answer', () => {
-    expect(parseRemoteLogin(fixture('systemsetup/no-admin-stdout.txt'))).toBeNull();
-    expect(parseRemoteLogin(fixture('systemsetup/remote-login-on.txt'))).toBe('on');
-    expect(parseRemoteLogin('Remote Login: Off\n')).toBe('off');
   });
 });
 

@@ -65,6 +65,7 @@ describe('README commands', () => {
     [/^fleet sim up /, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('targets'); }],
     [/^fleet plan --targets/, (r) => { expect(r.code).toBe(2); expect(r.stdout).toMatch(/install-homebrew|Homebrew/); }],
     [/^fleet apply --targets/, (r) => { expect([0, 2]).toContain(r.code); expect(r.stdout).toMatch(/converged/i); expect(r.stdout).not.toMatch(/NOT converged \((?!.*HARPA)/); }],
+    [/^fleet verify --targets/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toMatch(/^verify: \d+ passed, 0 failed/m); expect(r.stdout).toMatch(/pass {2}ollama-list hostname maestro/); }],
     [/^fleet drift --targets/, (r) => { expect([0, 2]).toContain(r.code); expect(r.stdout).toContain('maestro'); }],
     [/^fleet sim fault maestro ollama-down/, (r) => { expect(r.code).toBe(0); }],
     [/^fleet sim down/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('stopped'); }],

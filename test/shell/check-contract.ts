@@ -123,7 +123,7 @@ function checkExpression(u: MacUtility, args: readonly Word[], check: (argv: Wor
  * Every problem of `line`. `dynamicCommands` declares what a command name
  * known only at run time runs (the probe's `"$_fo"` is an ollama).
  */
-export function checkLine(line: string, dynamicCommands: Readonly<Record<string, string>> = {}): Violation[] {
+export function checkLine(line: string, dynamicCommands: Readonly<Record<string, string>> = {}, used?: Set<string>): Violation[] {
   const functions = definedFunctions(line);
   const violations: Violation[] = [];
   const checkArgv = (argv: Word[]): string[] => {
@@ -132,6 +132,7 @@ export function checkLine(line: string, dynamicCommands: Readonly<Record<string,
     if (!first.dynamic && (SHELL_BUILTINS.has(first.text) || functions.has(first.text))) return [];
     const u = resolve(first, dynamicCommands);
     if (typeof u === 'string') return [u];
+    used?.add(u.name);
     return checkOptions(u, argv.slice(1), checkArgv);
   };
   for (const cmd of simpleCommands(line)) {

@@ -13,6 +13,7 @@ import {
 import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
 import { raw } from '../../reconciler/src/shell/quote.ts';
+import { ollamaListCommand } from '../../reconciler/src/verify/verify-node.ts';
 
 export interface Line {
   /** What produced it: `probe`, a step kind, `heartbeat.sh`, `cron`. */
@@ -123,12 +124,27 @@ export function scriptLines(heartbeatScript: string): Line[] {
 /** Ordinary values: what a real fleet's steps carry. */
 export const ORDINARY = 'virtuoso';
 
+/** fleet verify's `hostname && ollama list`, for both Homebrew prefixes. */
+export function verifyLines(): Line[] {
+  return [
+    { source: 'verify', line: ollamaListCommand('/opt/homebrew').__shell },
+    { source: 'verify', line: ollamaListCommand('/usr/local').__shell },
+  ];
+}
+
+/** Homebrew and its Ollama, as a provisioned node has them (so verify's lines find the CLI). */
+function provisionLines(): Line[] {
+  const ollama = packageInstallCommand(PREFIX, { ...base, kind: 'install-package', package: 'formula', name: 'ollama' });
+  return [...stepLines('install-homebrew', ORDINARY, ''), { source: 'install-package', line: ollama.__shell }];
+}
+
 export function allLines(options: { home: string; marker: string; ollamaPort: number; heartbeatScript: string }, refused: Refusal[] = []): Line[] {
-  const lines: Line[] = [...probeLines(options.ollamaPort), ...scriptLines(options.heartbeatScript)];
+  const lines: Line[] = [...probeLines(options.ollamaPort), ...provisionLines(), ...verifyLines()];
   for (const value of [ORDINARY, ...hostileValues(options.marker)]) {
     for (const kind of REMOTE_STEP_KINDS) lines.push(...stepLines(kind, value, options.home, refused));
   }
-  return lines;
+  // after the steps made ~/.symphony/logs, as on a provisioned node
+  return [...lines, ...scriptLines(options.heartbeatScript)];
 }
 
 /** A raw line (for tests that need one built by hand). */

@@ -63,6 +63,36 @@ describe('show', () => {
     expect(info.template).toContain('<|im_start|>');
   });
 
+  it('model_info has what the fit estimate reads, named as GGUF names it; key_length only where the head size needs it', async () => {
+    await node.ollama.seedModels(['llama3.1:8b', 'mistral-nemo:12b', 'nomic-embed-text']);
+    const llama = (await node.client().show({ model: 'llama3.1:8b' })).model_info as unknown as Record<string, unknown>;
+    expect(llama).toMatchObject({
+      'general.architecture': 'llama', 'llama.block_count': 32, 'llama.attention.head_count': 32, 'llama.attention.head_count_kv': 8,
+      'llama.embedding_length': 4096, 'llama.context_length': 131072, 'general.file_type': 15,
+    });
+    // A real count, not a round one: format.HumanNumber of it is the registry's "8.0B".
+    expect(llama['general.parameter_count']).toBeGreaterThan(8.0e9);
+    expect(llama['general.parameter_count']).toBeLessThan(8.05e9);
+    expect(llama).not.toHaveProperty('llama.attention.key_length');
+    const nemo = (await node.client().show({ model: 'mistral-nemo:12b' })).model_info as unknown as Record<string, unknown>;
+    expect(nemo).toMatchObject({ 'llama.embedding_length': 5120, 'llama.attention.head_count': 32, 'llama.attention.key_length': 128, 'llama.attention.value_length': 128 });
+    // An embedding model: pooling type, no template layer (the default template), embedding capability.
+    const nomic = await node.client().show({ model: 'nomic-embed-text' });
+    expect(nomic.model_info).toMatchObject({ 'general.architecture': 'nomic-bert', 'nomic-bert.pooling_type': 1, 'nomic-bert.embedding_length': 768 });
+    expect(nomic.template).toBe('{{ .Prompt }}');
+    expect(nomic.capabilities).toEqual(['embedding']);
+    expect(nomic.details).toMatchObject({ family: 'nomic-bert', parameter_size: '137M', quantization_level: 'F16' });
+  });
+
+  it('lists capabilities and the GGUF context and embedding lengths in /api/tags', async () => {
+    await node.ollama.seedModels(['llama3.2:3b', 'nomic-embed-text']);
+    const raw = JSON.parse((await request(`${node.url()}/api/tags`, 'GET')).text) as { models: Array<Record<string, unknown>> };
+    const byName: Record<string, Record<string, unknown>> = Object.fromEntries(raw.models.map((m) => [String(m.name), m]));
+    expect(byName['llama3.2:3b']).toMatchObject({ capabilities: ['completion'], details: { context_length: 131072, embedding_length: 3072 } });
+    expect(byName['nomic-embed-text:latest']).toMatchObject({ capabilities: ['embedding'], details: { context_length: 2048, embedding_length: 768 } });
+    expect(Object.keys(byName['llama3.2:3b'] ?? {})).toEqual(['name', 'model', 'modified_at', 'size', 'digest', 'details', 'capabilities']);
+  });
+
   it('throws ResponseError 404 naming the model with its tag', async () => {
     const err = await node.client().show({ model: 'nope' }).catch((e: unknown) => e);
     // The client's ResponseError (not exported by the package) carries the server's message and status.

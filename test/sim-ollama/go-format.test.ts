@@ -1,8 +1,8 @@
 // Go's formatting as the simulated server and CLI reproduce it, and model names.
 import { describe, expect, it } from 'vitest';
-import { formatGoTime, formatHumanBytes, formatHumanTime, formatParameterSize, parseGoDuration } from '../../reconciler/src/sim/ollama/go-format.ts';
-import { formatFloat32, goJson } from '../../reconciler/src/sim/ollama/go-json.ts';
-import { displayShortest, parseModelName } from '../../reconciler/src/sim/ollama/model-name.ts';
+import { formatGoTime, formatHumanBytes, formatHumanTime, formatParameterSize, humanNumber, parseGoDuration } from '../../reconciler/src/sim/ollama/go-format.ts';
+import { formatFloat32, goJson, goQuote } from '../../reconciler/src/sim/ollama/go-json.ts';
+import { canonicalName, displayShortest, parseModelName, parseModelRef, type ModelName } from '../../reconciler/src/sim/ollama/model-name.ts';
 import { keepAliveMs, readRuntimeSettings } from '../../reconciler/src/sim/ollama/serve-env.ts';
 
 describe('format.HumanBytes', () => {
@@ -53,7 +53,9 @@ describe('Go values', () => {
     expect(goJson({ t: '<a&b>' })).toBe('{"t":"\\u003ca\\u0026b\\u003e"}');
     expect(formatFloat32(0.1)).toBe('0.1');
     expect(formatFloat32(-0.052135885)).toBe('-0.052135885');
-    expect(formatFloat32(1.2e-7)).toBe('1.2e-07');
+    // encoding/json trims strconv's padded exponent: e-07 becomes e-7.
+    expect(formatFloat32(1.2e-7)).toBe('1.2e-7');
+    expect(formatFloat32(3e21)).toBe('3e+21');
     expect(Math.fround(Number(formatFloat32(0.123456789)))).toBe(Math.fround(0.123456789));
   });
 
@@ -61,6 +63,20 @@ describe('Go values', () => {
     expect(formatParameterSize(8)).toBe('8.0B');
     expect(formatParameterSize(70.6)).toBe('70.6B');
     expect(formatParameterSize(0.137)).toBe('137M');
+  });
+
+  it('formats counts as format.HumanNumber', () => {
+    expect(humanNumber(8_030_261_248)).toBe('8.0B');
+    expect(humanNumber(70_000_000_000)).toBe('70B');
+    expect(humanNumber(136_727_040)).toBe('136.73M');
+    expect(humanNumber(137_000_000)).toBe('137M');
+    expect(humanNumber(4_321)).toBe('4K');
+    expect(humanNumber(12)).toBe('12');
+  });
+
+  it('quotes as %q does', () => {
+    expect(goQuote('llama3.1:8b')).toBe('"llama3.1:8b"');
+    expect(goQuote('a"b\\c\n\t\u0001é')).toBe('"a\\"b\\\\c\\n\\t\\x01é"');
   });
 });
 
@@ -75,7 +91,24 @@ describe('model names', () => {
     expect(ns && displayShortest(ns)).toBe('someone/tool:v1');
   });
 
-  it.each(['', 'bad name', 'a:b:c:d/e', '../../etc/passwd', 'x@sha256:abc'])('rejects %j', (ref) => {
+  it.each(['', 'bad name', 'a:b:c:d/e', '../../etc/passwd', 'x@sha256:abc', 'x:', '/ns/m', 'a/b/c/d', 'Ns.x/m'])('rejects %j', (ref) => {
     expect(parseModelName(ref)).toBeUndefined();
+  });
+
+  it('takes a scheme on the host part, and a host with a port', () => {
+    expect(parseModelName('https://registry.ollama.ai/library/llama3.1:8b')).toEqual({ host: 'registry.ollama.ai', namespace: 'library', model: 'llama3.1', tag: '8b' });
+    expect(parseModelName('localhost:5000/me/tool')).toEqual({ host: 'localhost:5000', namespace: 'me', model: 'tool', tag: 'latest' });
+  });
+
+  it('splits the :local and :cloud source suffixes and trims, as modelref.ParseRef', () => {
+    expect(parseModelRef('  qwen3:8b:local ')).toEqual({ ok: true, ref: { original: 'qwen3:8b:local', base: 'qwen3:8b', source: 'local' } });
+    expect(parseModelRef('gpt-oss:20b-cloud')).toMatchObject({ ok: true, ref: { base: 'gpt-oss:20b', source: 'cloud' } });
+    expect(parseModelRef('   ')).toEqual({ ok: false, reason: 'required', message: 'model is required' });
+    expect(parseModelRef('foo:cloud:local')).toEqual({ ok: false, reason: 'conflict', message: 'use either :local or :cloud, not both: "foo:cloud:local"' });
+  });
+
+  it('takes each part\'s spelling from stored names, part by part (getExistingName)', () => {
+    const stored = [parseModelName('Llama3.1:8B'), parseModelName('mistral:Latest')].filter((n) => n !== undefined);
+    expect(canonicalName(parseModelName('llama3.1:latest') as ModelName, stored)).toMatchObject({ model: 'Llama3.1', tag: 'Latest' });
   });
 });

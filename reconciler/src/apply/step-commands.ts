@@ -12,11 +12,13 @@ import type { StepOf } from '../plan/steps.ts';
 
 /**
  * A name that a command on the node reads as an operand (a package, a
- * service, a host name). One that starts with `-` would be read as an option:
- * the schemas never let one through, and this refuses it again here.
+ * service, a host name). One that starts with `-` would be read as an option,
+ * an empty one as no name at all: the schemas never let either through, and
+ * this refuses them again here.
  */
 function operand(value: string, what: string): string {
   if (value.startsWith('-')) throw new FleetError('invalid-input', `${what} ${JSON.stringify(value)} starts with "-": a command on the node would read it as an option`);
+  if (value === '') throw new FleetError('invalid-input', `${what} is empty: a command on the node would read it as no name at all`);
   return value;
 }
 

@@ -16,6 +16,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   plan: () => import('./commands/plan.ts'),
   apply: () => import('./commands/apply.ts'),
   generate: () => import('./commands/generate.ts'),
+  verify: () => import('./commands/verify.ts'),
   daemon: () => import('./commands/daemon.ts'),
   demo: () => import('./commands/demo.ts'),
   secret: () => import('./commands/secret.ts'),

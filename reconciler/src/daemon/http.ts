@@ -331,6 +331,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return Promise.resolve();
   };
 
+  /** The last heartbeat of each node (what `fleet verify` reads). */
+  const heartbeatList: Handler = (_req, res) => {
+    send(res, 200, { heartbeats: options.heartbeats.list() });
+    return Promise.resolve();
+  };
+
   const status: Handler = async (_req, res) => {
     send(res, 200, options.getStatus ? await options.getStatus() : {});
   };
@@ -402,6 +408,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     '/api/nodes/register': { POST: register },
     '/api/health': { GET: health, HEAD: health },
     '/api/status': { GET: status },
+    '/api/heartbeats': { GET: heartbeatList },
     '/metrics': { GET: metrics },
     '/hooks/github': { POST: githubHook },
   };

@@ -1,7 +1,7 @@
 // Pure parsers for the macOS system commands of the probe (names, OS,
 // hardware, disk, network, root). Each takes what the command printed and its
 // exit status, and returns null for "not known" rather than guessing: exit 0
-// alone is never taken as an answer (systemsetup prints its refusal on stdout).
+// alone is never taken as an answer.
 
 /** `scutil --get <Name>`: the value, or null when unset (exit 1, `<Name>: not set` on stderr). */
 export function parseScutilName(stdout: string, code: number | null): string | null {
@@ -141,13 +141,3 @@ export function parseSudo(code: number | null): boolean {
   return code === 0;
 }
 
-/**
- * `sudo -n systemsetup -getremotelogin`: `Remote Login: On|Off`. Without root it
- * prints `You need administrator access...` on stdout and exits 0, so the
- * answer is read from the text, never from the exit status.
- */
-export function parseRemoteLogin(stdout: string): 'on' | 'off' | null {
-  const m = /Remote Login:\s*(On|Off)\b/i.exec(stdout);
-  if (!m) return null;
-  return m[1]?.toLowerCase() === 'on' ? 'on' : 'off';
-}

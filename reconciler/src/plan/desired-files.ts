@@ -176,10 +176,11 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     'else',
     '  set --',
     'fi',
-    "if status=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \"$@\" -d \"$body\" \"$url\" 2>&1); then",
-    "  printf '%s %s HTTP %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
+    // (not `status`: zsh keeps that name read-only, and the script must run under any shell a person uses)
+    "if answer=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \"$@\" -d \"$body\" \"$url\" 2>&1); then",
+    "  printf '%s %s HTTP %s\\n' \"$ts\" \"$ip\" \"$answer\" >>\"$log\"",
     'else',
-    "  printf '%s %s failed: %s\\n' \"$ts\" \"$ip\" \"$status\" >>\"$log\"",
+    "  printf '%s %s failed: %s\\n' \"$ts\" \"$ip\" \"$answer\" >>\"$log\"",
     'fi',
     // Keep the log from growing forever; macOS's wc pads the count with spaces.
     'lines=$(wc -l <"$log")',

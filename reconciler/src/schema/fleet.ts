@@ -174,6 +174,7 @@ export const modelCatalogSchema = {
           heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count.' },
           kv_heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count_kv.' },
           head_dim: { type: 'integer', minimum: 1, description: 'Head dimension (key_length, or embedding_length / head_count).' },
+          embedding_length: { type: 'integer', minimum: 1, description: 'GGUF <arch>.embedding_length, given when it is not heads x head_dim (the model then has <arch>.attention.key_length).' },
           max_context: { type: 'integer', minimum: 1, description: 'Trained context; Ollama caps the context there.' },
           kind: { enum: ['completion', 'embedding'], description: 'completion models generate; embedding models only embed.' },
           digest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Expected manifest digest, when pinned.' },

@@ -46,12 +46,24 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 
 export async function startSimBobRegistry(): Promise<SimBobRegistry> {
   const calls: RegistryCall[] = [];
+  const lastHeartbeats = (): { node_id: string; ip: string; last_seen: string }[] => {
+    const last = new Map<string, { node_id: string; ip: string; last_seen: string }>();
+    for (const c of calls) {
+      // a registration is a sign of life too, as the daemon's registry counts it
+      const b = c.body as { node_id?: unknown; ip?: unknown } | undefined;
+      if (typeof b?.node_id !== 'string') continue;
+      last.set(b.node_id, { node_id: b.node_id, ip: typeof b.ip === 'string' && b.ip !== 'UNKNOWN' ? b.ip : c.from, last_seen: c.at });
+    }
+    return [...last.values()].sort((a, b) => a.node_id.localeCompare(b.node_id));
+  };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     const json = (status: number, value: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(value)}\n`);
     };
     if (req.method === 'GET' && path === '/api/health') return json(200, { status: 'ok', simulated: true });
+    // What Bob knows of each node, as the daemon's registry API serves it: the last heartbeat.
+    if (req.method === 'GET' && path === '/api/heartbeats') return json(200, { heartbeats: lastHeartbeats() });
     if (req.method !== 'POST' || (path !== '/api/heartbeat' && path !== '/api/nodes/register')) return json(404, { error: 'not found' });
     void readBody(req).then((text) => {
       if (text === null) return json(413, { error: 'body too large' });

@@ -1,7 +1,9 @@
 // startSimFleet: a fleet of simulated Macs in this process. Each node gets its
-// own loopback address (127.0.1.<i+1>, or 127.0.0.1 where only that exists),
+// own loopback address (127.B.C.<i+1>, a block of the fleet's own; or 127.0.0.1
+// where only that exists),
 // ephemeral ports, a persistent host key and its own directories under
 // stateDir; targets.json tells the reconciler where everything is.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
@@ -99,9 +101,20 @@ function refusedByCurl(node: SimNode): EgressAttempt[] {
   });
 }
 
-/** Node i's address: 127.0.1.1, 127.0.1.2, ... 127.0.2.1 ... */
-export function nodeAddress(i: number): string {
-  return `127.0.${1 + Math.floor(i / 254)}.${(i % 254) + 1}`;
+/**
+ * A fleet's own block of loopback addresses, 127.B.C.0/24 and up, picked from
+ * its state directory: the same on every start of that directory, and
+ * another for each fleet, so fleets that run side by side (tests) never share
+ * an address and every node can listen on Ollama's own port, 11434.
+ */
+export function addressBlock(stateDir: string): { b: number; c: number } {
+  const h = createHash('sha256').update(stateDir).digest();
+  return { b: 1 + ((h[0] ?? 0) % 254), c: ((h[1] ?? 0) % 15) * 16 };
+}
+
+/** Node i's address in a block: 127.B.C.1, 127.B.C.2, ... 127.B.(C+1).1 ... (254 a row). */
+export function nodeAddress(i: number, block: { b: number; c: number } = { b: 0, c: 1 }): string {
+  return `127.${block.b}.${block.c + Math.floor(i / 254)}.${(i % 254) + 1}`;
 }
 
 function ensureClientKey(paths: FleetPaths): string {
@@ -147,7 +160,8 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   const bobPort = source?.registryPort ?? 8765;
   // A node whose heartbeat still names Bob's LAN address (provision_node.sh wrote it) reaches the simulated Bob.
   const hostMap: Record<string, string> = { [`${bobAddress}:${bobPort}`]: registry.host };
-  const distinctIps = await canBind(nodeAddress(0));
+  const block = addressBlock(stateDir);
+  const distinctIps = await canBind(nodeAddress(0, block));
 
   const nodes: SimNode[] = [];
   const byName = new Map<string, SimNode>();
@@ -170,7 +184,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
           const i = start + j;
           const hardware: Hardware | undefined = typeof input.hardware === 'string' ? catalog[input.hardware] : input.hardware;
           if (!hardware) throw new FleetError('invalid-input', `node ${input.name}: unknown hardware id "${typeof input.hardware === 'string' ? input.hardware : input.hardware.model}"`);
-          const ip = distinctIps ? nodeAddress(i) : '127.0.0.1';
+          const ip = distinctIps ? nodeAddress(i, block) : '127.0.0.1';
           const nodePreset = input.preset ?? preset;
           return startSimNode({
             stateDir,

@@ -83,7 +83,8 @@ export function renderStrictWrapper(u: MacUtility, hostPath: string): string {
     '#!/bin/sh',
     `# ${u.name} as macOS has it (${u.path}, reconciler/src/shell/commands.ts): options`,
     '# outside its getopt string are refused as BSD getopt(3) refuses them; the',
-    '# host utility runs with POSIXLY_CORRECT, so options stop at the first operand.',
+    '# host utility runs with POSIXLY_CORRECT, so options stop at the first operand,',
+    `# found by its bare name so that its messages say "${u.name}:" as a Mac's do.`,
     ...(u.obsoleteCount ? ['case ${1-} in -[0-9]*) _n=${1#-}; shift; set -- -n "$_n" "$@" ;; esac'] : []),
     `while getopts ${quote(`:${optionString(u)}`)} _o; do`,
     '  case $_o in',
@@ -91,7 +92,7 @@ export function renderStrictWrapper(u: MacUtility, hostPath: string): string {
     `    :) ${fail('option requires an argument')} ;;`,
     '  esac',
     'done',
-    `POSIXLY_CORRECT=1 exec ${quote(hostPath)} "$@"`,
+    `PATH=${quote(dirname(hostPath))} POSIXLY_CORRECT=1 exec ${quote(u.name)} "$@"`,
     '',
   ].join('\n');
 }

@@ -95,6 +95,9 @@ export interface SimNode {
   stop(): Promise<void>;
 }
 
+/** Where Ollama listens on a Mac (OLLAMA_HOST's default port). */
+const OLLAMA_PORT = 11434;
+
 function ensureKey(path: string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
   const pair = generateEd25519KeyPair();
@@ -228,7 +231,10 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     http.emit('connection', socket);
   };
   const internal = createGatedListener({ host: '127.0.0.1', onConnection: toHttp });
-  const external = createGatedListener({ host: options.ip, onConnection: toHttp });
+  // On its own address a node's Ollama listens where a Mac's does, :11434, so
+  // the endpoints in generated files work from Bob as they are; port 0 where
+  // that port is taken (an Ollama of the host's own on 0.0.0.0) or shared.
+  let external = createGatedListener({ host: options.ip, port: options.ip === '127.0.0.1' ? 0 : OLLAMA_PORT, onConnection: toHttp });
 
   const sshFront: SshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
   const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront.handle(s) });
@@ -411,7 +417,12 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   // reserve stable ports: open once, close what is not in use yet
   await ssh.open();
   await internal.open();
-  await external.open();
+  try {
+    await external.open();
+  } catch {
+    external = createGatedListener({ host: options.ip, onConnection: toHttp });
+    await external.open();
+  }
   await internal.close();
   await external.close();
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { runApply } from '../../apply/run-apply.ts';
-import { readSnapshot } from '../../observe/snapshot.ts';
+import { readSnapshot, writeSnapshot } from '../../observe/snapshot.ts';
 import { FleetError } from '../../errors.ts';
 
 interface ApplyFlags {
@@ -78,6 +78,9 @@ export function register(program: Command): void {
           confirm: askOnTty,
           signal: controller.signal,
         });
+        // Leave the observation the files were generated from where `fleet generate`
+        // and the next `apply --node` read it: nodes this run did not look at keep theirs.
+        if (!flags.dryRun) await writeSnapshot(join(flags.out, 'observed.json'), result.observed, { merge: true });
         process.exitCode = result.exitCode;
       } finally {
         process.off('SIGINT', onSignal);

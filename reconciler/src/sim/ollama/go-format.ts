@@ -36,6 +36,20 @@ export function formatParameterSize(parametersBillions: number): string {
   return `${Math.round(parametersBillions * 1000)}M`;
 }
 
+/** format.HumanNumber: `8.0B`, `70B`, `136.73M`, `4K`. */
+export function humanNumber(n: number): string {
+  if (n >= 1e9) {
+    const v = n / 1e9;
+    return v === Math.floor(v) ? `${v}B` : `${v.toFixed(1)}B`;
+  }
+  if (n >= 1e6) {
+    const v = n / 1e6;
+    return v === Math.floor(v) ? `${v}M` : `${v.toFixed(2)}M`;
+  }
+  if (n >= 1e3) return `${Math.round(n / 1e3)}K`;
+  return String(n);
+}
+
 const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** time.ParseDuration in milliseconds; undefined when Go would reject the text. */

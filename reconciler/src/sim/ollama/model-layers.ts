@@ -13,6 +13,10 @@ export const MEDIA_MODEL = 'application/vnd.ollama.image.model';
 export const MEDIA_TEMPLATE = 'application/vnd.ollama.image.template';
 export const MEDIA_LICENSE = 'application/vnd.ollama.image.license';
 export const MEDIA_PARAMS = 'application/vnd.ollama.image.params';
+export const MEDIA_SYSTEM = 'application/vnd.ollama.image.system';
+export const MEDIA_MESSAGES = 'application/vnd.ollama.image.messages';
+/** Older manifests call the template a prompt. */
+export const MEDIA_PROMPT = 'application/vnd.ollama.image.prompt';
 
 export interface LayerPlan {
   mediaType: string;
@@ -104,17 +108,25 @@ export function planModel(ref: string, facts: ModelFacts): ModelPlan {
   return { config, layers, manifest };
 }
 
+/** model.ConfigV2, the config blob (fields may be absent or null in what is on disk). */
 export interface ModelConfig {
-  model_format?: string;
-  model_family?: string;
-  model_families?: string[];
-  model_type?: string;
-  file_type?: string;
+  model_format?: string | undefined;
+  model_family?: string | undefined;
+  model_families?: string[] | null | undefined;
+  model_type?: string | undefined;
+  file_type?: string | undefined;
+  renderer?: string | undefined;
+  parser?: string | undefined;
+  requires?: string | undefined;
+  capabilities?: string[] | undefined;
+  context_length?: number | undefined;
+  embedding_length?: number | undefined;
+  base_name?: string | undefined;
 }
 
 export interface ManifestDoc {
   config: { mediaType: string; digest: string; size: number };
-  layers: Array<{ mediaType: string; digest: string; size: number }>;
+  layers: Array<{ mediaType: string; digest: string; size: number; from?: string }>;
 }
 
 /** `sha256:abc` -> blobs/sha256-abc, Ollama's file name for a blob. */

@@ -98,6 +98,17 @@ export interface RuntimeSettings {
   /** Bytes per KV cache element: 2 (f16), 1 (q8_0), 0.5 (q4_0; needs flash attention). */
   kvBytesPerElement: number;
   modelsDir: string | undefined;
+  /** Unused blobs are pruned at start and after a create replaces a model (unless OLLAMA_NOPRUNE). */
+  prune: boolean;
+}
+
+/** envconfig.Bool: unset or empty is false; a value strconv.ParseBool rejects counts as true. */
+export function envBool(env: ServeEnv, key: string): boolean {
+  const text = readVar(env, key);
+  if (text === '') return false;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  return true;
 }
 
 export function readRuntimeSettings(env: ServeEnv): RuntimeSettings {
@@ -112,6 +123,7 @@ export function readRuntimeSettings(env: ServeEnv): RuntimeSettings {
     maxLoadedModels: readPositiveInt(env, 'OLLAMA_MAX_LOADED_MODELS') ?? 3,
     kvBytesPerElement,
     modelsDir: modelsDir === '' ? undefined : modelsDir,
+    prune: !envBool(env, 'OLLAMA_NOPRUNE'),
   };
 }
 

@@ -1,12 +1,14 @@
 // One simulated node's Ollama: model store, pulls, loaded models, faults and
 // the serving environment, behind a request handler. Whoever owns the
 // sockets (the fleet simulator, or SimOllamaServer) calls handleRequest.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join } from 'node:path';
 import { generateEd25519KeyPair } from '../host-keys.ts';
 import { findCatalogEntry, loadModelCatalog, type ModelCatalog } from './catalog.ts';
+import type { SimModelCaches } from './api-context.ts';
 import { handleOllamaRequest, type OllamaApiContext } from './http-api.ts';
+import { ModelCaches } from './model-caches.ts';
 import { LoadedModels, type LoadedModel, type SimHardware } from './loaded-models.ts';
 import { planModel } from './model-layers.ts';
 import { displayShortest, parseModelName } from './model-name.ts';
@@ -73,6 +75,7 @@ class SimOllamaNode implements SimOllama, OllamaApiContext {
   readonly catalog: ModelCatalog;
   readonly loaded: LoadedModels;
   readonly puller: Puller;
+  readonly caches: SimModelCaches = new ModelCaches();
   private readonly options: SimOllamaOptions;
   private env: ServeEnv | null = null;
   private runtime: RuntimeSettings = readRuntimeSettings({});
@@ -155,13 +158,14 @@ class SimOllamaNode implements SimOllama, OllamaApiContext {
   setServing(env: ServeEnv | null): void {
     this.cutRequests();
     this.loaded.clear();
+    this.caches.clear();
     this.env = env === null ? null : { ...env };
     if (env === null) return;
     this.runtime = readRuntimeSettings(env);
     const dir = this.runtime.modelsDir;
     this.modelStore = new ModelStore(dir !== undefined && isAbsolute(dir) ? dir : this.defaultModelsDir());
     this.writeKeypair();
-    if (!['1', 'true'].includes((env.OLLAMA_NOPRUNE ?? '').toLowerCase())) this.prunePartials();
+    this.modelStore.startUp(this.runtime.prune, Date.now());
   }
 
   /** `ollama serve` creates ~/.ollama/id_ed25519 on its first start. */
@@ -173,28 +177,6 @@ class SimOllamaNode implements SimOllama, OllamaApiContext {
     const pair = generateEd25519KeyPair();
     writeFileSync(key, pair.private, { mode: 0o600 });
     writeFileSync(`${key}.pub`, `${pair.public}\n`, { mode: 0o644 });
-  }
-
-  /** At start the server removes partial downloads older than an hour. */
-  private prunePartials(): void {
-    const blobs = this.modelStore.blobsDir();
-    let names: string[];
-    try {
-      names = readdirSync(blobs);
-    } catch {
-      return;
-    }
-    // File times come from the host clock, whatever the node's clock says.
-    const cutoff = Date.now() - 3_600_000;
-    for (const name of names) {
-      if (!name.includes('-partial')) continue;
-      const path = join(blobs, name);
-      try {
-        if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
-      } catch {
-        // Gone already.
-      }
-    }
   }
 
   isServing(): boolean {
