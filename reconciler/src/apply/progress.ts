@@ -149,3 +149,186 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
 export function createSilentProgress(): ProgressRenderer {
   return { stepStarted() {}, stepFinished() {}, pullProgress() {}, close() {} };
 }
+
+// ---------------------------------------------------------------------------
+// Live progress as data: one shape for every reader that is not a terminal
+// (the daemon's /api/status and dashboard, `fleet status`, the logs, the
+// per-node metrics). Anything that moves bytes (a pull, a LAN copy) reports
+// through ProgressSink.pullProgress and is read back as a TransferSnapshot.
+
+/** A transfer (a pull from the registry, a copy between Macs) as it stands now. */
+export interface TransferSnapshot {
+  model: string;
+  /** Ollama's own status line ("pulling 6a0746a1ec1a", "verifying sha256 digest"...). */
+  status: string;
+  completed: number;
+  total: number;
+  /** 0-100, floored. */
+  percent: number;
+  /** Over the last few seconds; null until two samples a moment apart. */
+  bytes_per_second: number | null;
+  /** null while the rate is unknown or zero. */
+  eta_seconds: number | null;
+}
+
+/** A step being run right now. */
+export interface RunningStep {
+  /** null: a fleet step on Bob. */
+  node: string | null;
+  id: string;
+  kind: Step['kind'];
+  started_at: string;
+  /** Pulls only. */
+  transfer: TransferSnapshot | null;
+}
+
+export interface LiveProgress extends ProgressSink {
+  /** Steps running now, in the order they started. */
+  running(): RunningStep[];
+  /** Called (synchronously) after every change; returns a function that unsubscribes. */
+  onChange(listener: () => void): () => void;
+}
+
+/** How far back the transfer rate looks. */
+const RATE_WINDOW_MS = 5_000;
+
+interface Sample {
+  at: number;
+  completed: number;
+}
+
+/** Bytes per second over the samples in the window (oldest kept to now), or null. */
+export function rateOf(samples: readonly Sample[]): number | null {
+  const first = samples[0];
+  const last = samples.at(-1);
+  if (!first || !last || last.at - first.at < 200) return null;
+  return Math.max(0, ((last.completed - first.completed) * 1000) / (last.at - first.at));
+}
+
+export function snapshotOf(p: PullProgress, samples: readonly Sample[]): TransferSnapshot {
+  const rate = rateOf(samples);
+  const left = Math.max(0, p.total - p.completed);
+  return {
+    model: p.model,
+    status: p.status,
+    completed: p.completed,
+    total: p.total,
+    percent: percentOf(p),
+    bytes_per_second: rate === null ? null : Math.round(rate),
+    eta_seconds: rate === null || rate <= 0 ? null : Math.ceil(left / rate),
+  };
+}
+
+export function createLiveProgress(options: { now?: () => number } = {}): LiveProgress {
+  const now = options.now ?? Date.now;
+  const steps = new Map<string, RunningStep>();
+  const samples = new Map<string, Sample[]>();
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const l of listeners) l();
+  };
+  const keyOf = (node: string | null, id: string): string => `${node ?? ''}\u0000${id}`;
+  return {
+    stepStarted(step) {
+      steps.set(keyOf(step.node, step.id), {
+        node: step.node,
+        id: step.id,
+        kind: step.kind,
+        started_at: new Date(now()).toISOString(),
+        transfer: step.kind === 'pull-model' ? snapshotOf({ node: step.node ?? 'bob', model: step.model, status: 'starting', completed: 0, total: step.bytes }, []) : null,
+      });
+      changed();
+    },
+    stepFinished(step) {
+      steps.delete(keyOf(step.node, step.id));
+      samples.delete(keyOf(step.node, step.id));
+      changed();
+    },
+    stepRetrying() {
+      changed();
+    },
+    pullProgress(p) {
+      const running = [...steps.entries()].find(([, s]) => s.node === p.node && s.transfer?.model === p.model);
+      if (!running) return;
+      const [key, step] = running;
+      const t = now();
+      const list = samples.get(key) ?? [];
+      list.push({ at: t, completed: p.completed });
+      while (list.length > 2 && (list[0]?.at ?? t) < t - RATE_WINDOW_MS) list.shift();
+      samples.set(key, list);
+      step.transfer = snapshotOf(p, list);
+      changed();
+    },
+    running() {
+      return [...steps.values()].map((s) => ({ ...s, transfer: s.transfer ? { ...s.transfer } : null }));
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** One sink feeding several (a terminal renderer and the daemon's live view, say). */
+export function teeProgress(...sinks: readonly (ProgressSink | undefined)[]): ProgressSink {
+  const all = sinks.filter((s): s is ProgressSink => s !== undefined);
+  return {
+    stepStarted: (step) => all.forEach((s) => s.stepStarted(step)),
+    stepFinished: (step, result) => all.forEach((s) => s.stepFinished(step, result)),
+    pullProgress: (p) => all.forEach((s) => s.pullProgress(p)),
+    stepRetrying: (step, attempt, waitMs, error) => all.forEach((s) => s.stepRetrying?.(step, attempt, waitMs, error)),
+  };
+}
+
+export interface ProgressLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Pull progress in the daemon's log at a sane rate: a line when a pull starts,
+ * each time it crosses `stepPercent` (default 25%) and at least every
+ * `intervalMs` (default 30 s) while it moves; never one per stream event.
+ */
+export function createProgressLog(log: ProgressLogger, options: { now?: () => number; intervalMs?: number; stepPercent?: number } = {}): ProgressSink {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.intervalMs ?? 30_000;
+  const stepPercent = options.stepPercent ?? 25;
+  const last = new Map<string, { at: number; pct: number; samples: Sample[] }>();
+  return {
+    stepStarted(step) {
+      if (step.kind !== 'pull-model' || step.node === null) return;
+      last.set(`${step.node}\u0000${step.model}`, { at: now(), pct: 0, samples: [] });
+      log.info({ node: step.node, model: step.model, total_bytes: step.bytes }, 'pull started');
+    },
+    stepFinished(step) {
+      if (step.kind === 'pull-model' && step.node !== null) last.delete(`${step.node}\u0000${step.model}`);
+    },
+    pullProgress(p) {
+      const entry = last.get(`${p.node}\u0000${p.model}`);
+      if (!entry) return;
+      const t = now();
+      entry.samples.push({ at: t, completed: p.completed });
+      while (entry.samples.length > 2 && (entry.samples[0]?.at ?? t) < t - RATE_WINDOW_MS) entry.samples.shift();
+      const snap = snapshotOf(p, entry.samples);
+      const crossed = Math.floor(snap.percent / stepPercent) > Math.floor(entry.pct / stepPercent);
+      if (!crossed && t - entry.at < intervalMs) return;
+      entry.at = t;
+      entry.pct = snap.percent;
+      log.info({ node: p.node, model: p.model, percent: snap.percent, completed_bytes: p.completed, total_bytes: p.total, bytes_per_second: snap.bytes_per_second, eta_seconds: snap.eta_seconds }, 'pull progress');
+    },
+  };
+}
+
+/** "12.3 MB/s", "ETA 1m05s": for `fleet status` and the dashboard. */
+export function formatRate(bytesPerSecond: number | null): string {
+  return bytesPerSecond === null ? '- MB/s' : `${(bytesPerSecond / 1e6).toFixed(bytesPerSecond >= 1e8 ? 0 : 1)} MB/s`;
+}
+
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return 'ETA -';
+  if (seconds < 60) return `ETA ${seconds}s`;
+  if (seconds < 3600) return `ETA ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `ETA ${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export { formatBytes };

@@ -28,9 +28,9 @@ import { createBobAdapter } from './bob-local.ts';
 import { bobHomeFor, loadBobConfig, type BobConfig } from '../daemon/bob-config.ts';
 import { openNodeSecrets, type NodeSecretStore } from '../daemon/node-secrets.ts';
 import { localConnectOptions } from '../observe/local-connect.ts';
-import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, StepResult } from './context.ts';
+import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, ProgressSink, StepResult } from './context.ts';
 import { applyPlan } from './executor.ts';
-import { createProgress, type ProgressRenderer } from './progress.ts';
+import { createProgress, teeProgress, type ProgressRenderer } from './progress.ts';
 
 export interface RunApplyOptions {
   fleetDir: string;
@@ -76,6 +76,10 @@ export interface RunApplyOptions {
   backoffBaseMs?: number;
   /** Called after the first observation (benchmarks time the phases). */
   onPhase?: (phase: ApplyPhase, atMs: number) => void | Promise<void>;
+  /** Another reader of step and pull progress (the daemon's live view and log), beside the terminal output. */
+  progress?: ProgressSink;
+  /** The plan about to be applied (the daemon shows it as pending while it runs). */
+  onPlan?: (plan: Plan, observed: readonly ObservedNode[]) => void;
 }
 
 export type ApplyPhase = 'loaded' | 'observed' | 'planned' | 'applied' | 'reobserved' | 'generated';
@@ -240,6 +244,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   const before = generate(desired, withUnobserved(observed), genOptions);
   const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(s.bobConfig, before) } });
   await s.phase('planned');
+  options.onPlan?.(thePlan, observed);
   options.write(renderText(thePlan, { color: options.tty }));
   if (options.dryRun) {
     return { exitCode: thePlan.nodes.every((n) => n.steps.length === 0) && thePlan.fleet.length === 0 ? 0 : 2, plan: thePlan, observed };
@@ -288,7 +293,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     ollamaUrl,
     clock: s.clock,
     logger: s.logger,
-    progress,
+    progress: teeProgress(progress, options.progress),
   };
 
   let applied: ApplyResult | undefined;

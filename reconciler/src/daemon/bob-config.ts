@@ -25,6 +25,8 @@ export interface BobConfig {
     tofuKnownHosts: string;
   };
   secretsDir: string;
+  /** The local token a person needs to act through the daemon's HTTP side (dashboard "Reconcile now"). */
+  localTokenFile: string;
 }
 
 /** Where Bob's settings live for a given home: `<home>/.symphony/fleetd.yaml`. */
@@ -56,6 +58,7 @@ function resolveConfig(doc: FleetdConfigDoc, home: string, file: string | null):
       tofuKnownHosts: path(ssh.tofu_known_hosts ?? ''),
     },
     secretsDir: path(doc.secrets_dir ?? ''),
+    localTokenFile: path(doc.local_token_file ?? ''),
   };
 }
 

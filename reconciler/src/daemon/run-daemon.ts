@@ -15,7 +15,10 @@ import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../load/desired.ts';
 import { createGuard, loopbackOnly } from '../net/guard.ts';
 import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
-import type { NodePlan, NodeStatus, Plan } from '../plan/steps.ts';
+import type { NodePlan, NodeStatus, Plan, Step } from '../plan/steps.ts';
+import type { ObservedNode } from '../schema/observed.ts';
+import type { Worker } from '../schema/generated.ts';
+import { createLiveProgress, createProgressLog, teeProgress, type LiveProgress, type RunningStep } from '../apply/progress.ts';
 import { formatGenerated, readGenerated } from '../generate/write-generated.ts';
 import type { Problem } from '../validate/problem.ts';
 import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
@@ -45,6 +48,11 @@ import type { Logger } from './logger.ts';
 import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileResult } from './metrics.ts';
 import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
+import { openLocalToken } from './local-token.ts';
+import type { ProgressSink } from '../apply/context.ts';
+import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
+import { buildFleetView, type FleetView } from '../dashboard/fleet-view.ts';
+import { createDashboard, type Dashboard } from '../dashboard/serve.ts';
 
 export interface DaemonOptions {
   /** URL or path of the fleet repository (origin). */
@@ -89,6 +97,8 @@ export interface NodeStatusLine {
   node: string;
   status: NodeStatus;
   summary: string;
+  /** The address that answered at the last observation (null: none did). */
+  address: string | null;
   differences: NodePlan['differences'];
   pending_steps: number;
   backoff_until: string | null;
@@ -120,7 +130,34 @@ export interface DaemonStatus {
     commit: string | null;
   } | null;
   reconciles: number;
+  /** The last reconciles, newest first (at most 20). */
+  history: ReconcileRecord[];
   nodes: NodeStatusLine[];
+  /** Steps running now, with each transfer's bytes, rate and ETA. */
+  running: RunningStep[];
+  /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons. */
+  pending: PendingStep[];
+}
+
+export interface ReconcileRecord {
+  reasons: TriggerReason[];
+  started_at: string;
+  finished_at: string | null;
+  result: ReconcileResult | 'running';
+  duration_ms: number | null;
+  error: string | null;
+}
+
+export interface PendingStep {
+  node: string | null;
+  id: string;
+  kind: Step['kind'];
+  why: string;
+}
+
+/** A plan's steps as the status shows them: what, where and why, never a file's content. */
+export function pendingSteps(plan: Plan): PendingStep[] {
+  return [...plan.nodes.flatMap((n) => n.steps), ...plan.fleet].map((s) => ({ node: s.node, id: s.id, kind: s.kind, why: s.why }));
 }
 
 export interface RunningDaemon {
@@ -130,6 +167,10 @@ export interface RunningDaemon {
   metrics: FleetMetrics;
   heartbeats: HeartbeatStore;
   status(): DaemonStatus;
+  /** What the dashboard shows. */
+  view(): FleetView;
+  /** Where the local token is (never the token). */
+  localTokenFile: string;
   trigger(reason: TriggerReason): void;
   /** Resolves when no reconcile runs and none is pending. */
   idle(): Promise<void>;
@@ -148,22 +189,43 @@ function describeIpChanges(changes: ReadonlyMap<string, { from: string | null; t
   return [...changes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, c]) => `${node}: IP ${c.from ?? 'unknown'} -> ${c.to}`).join('; ');
 }
 
-function applyLogger(log: Logger): ApplyLogger {
+/** The daemon's log for apply; what it says about a node is also kept as a recent event for the dashboard. */
+function applyLogger(log: Logger, events: EventLog): ApplyLogger {
+  const note = (level: FleetEvent['level'], fields: Record<string, unknown>, message: string): void => {
+    const event = eventFromLog(level, fields, message, new Date());
+    if (event) events.add(event);
+  };
   return {
-    info: (fields, message) => log.info(fields, message),
-    warn: (fields, message) => log.warn(fields, message),
-    error: (fields, message) => log.error(fields, message),
+    info: (fields, message) => {
+      log.info(fields, message);
+      note('info', fields, message);
+    },
+    warn: (fields, message) => {
+      log.warn(fields, message);
+      note('warn', fields, message);
+    },
+    error: (fields, message) => {
+      log.error(fields, message);
+      note('error', fields, message);
+    },
     debug: (fields, message) => log.debug(fields, message),
   };
 }
 
-function statusLines(plan: Plan, backoff: BackoffTracker): NodeStatusLine[] {
+/** The newest observation of each node (a run with --node or backoff observes only some). */
+function mergeObserved(previous: readonly ObservedNode[], next: readonly ObservedNode[]): ObservedNode[] {
+  const seen = new Set(next.map((o) => o.node));
+  return [...previous.filter((o) => !seen.has(o.node)), ...next].sort((a, b) => a.node.localeCompare(b.node));
+}
+
+function statusLines(plan: Plan, backoff: BackoffTracker, observed: readonly ObservedNode[]): NodeStatusLine[] {
   return plan.nodes.map((np) => {
     const b = backoff.get(np.node);
     return {
       node: np.node,
       status: np.status,
       summary: np.summary,
+      address: observed.find((o) => o.node === np.node)?.reach.address ?? null,
       differences: np.differences,
       pending_steps: np.steps.length,
       backoff_until: b && b.nextAttemptAt > Date.now() ? new Date(b.nextAttemptAt).toISOString() : null,
@@ -226,8 +288,46 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     invalid: null,
     last: null,
     reconciles: 0,
+    history: [],
     nodes: [],
+    running: [],
+    pending: [],
   };
+  /** Live step and pull progress of the running reconcile. */
+  const live: LiveProgress = createLiveProgress();
+  /** The last observation, the generated workers and the fleet as reconciled: what the dashboard draws. */
+  let lastObserved: ObservedNode[] = [];
+  let lastWorkers: Worker[] = [];
+  const events = createEventLog();
+  const progressLog = createProgressLog({ info: (fields, message) => {
+    log.info(fields, message);
+    const event = eventFromLog('info', fields, message, new Date());
+    if (event) events.add(event);
+  } });
+  const localToken = await openLocalToken(bobConfig.localTokenFile);
+  /** Where the reconcile loop tells its readers (dashboard, metrics, alerts) that something changed. */
+  const hooks = {
+    progress: undefined as ProgressSink | undefined,
+    changed: (): void => dashboard.notify(),
+    reconciled: (result: ReconcileResult): void => {
+      const last = state.last;
+      events.add({ at: new Date().toISOString(), node: null, level: result === 'failed' || result === 'invalid-revision' ? 'error' : 'info', message: `reconcile ${result}${last?.error ? `: ${last.error}` : ''}` });
+      dashboard.notify();
+    },
+  };
+  live.onChange(() => dashboard.notify());
+  const fleetView = (): FleetView => buildFleetView({
+    now: new Date(),
+    status: status(),
+    desired,
+    observed: lastObserved,
+    heartbeats: heartbeats.list(),
+    workers: lastWorkers,
+    history: state.history,
+    events: events.list(undefined, 200),
+    canReconcile: true,
+  });
+  const dashboard: Dashboard = createDashboard({ view: fleetView, token: localToken, reconcile: () => scheduler.trigger('manual'), log });
 
   /**
    * The fleet at a revision, or why the daemon cannot run it: validation
@@ -398,6 +498,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   async function reconcile(request: ReconcileRequest): Promise<void> {
     const started = Date.now();
     state.last = { reasons: request.reasons, started_at: new Date(started).toISOString(), finished_at: null, result: 'running', duration_ms: null, error: null, commit: null };
+    hooks.changed();
     log.info({ reasons: request.reasons }, 'reconcile started');
     let result: ReconcileResult = 'ok';
     try {
@@ -441,10 +542,17 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           },
           confirm: () => Promise.resolve(false),
           signal: request.signal,
-          logger: applyLogger(log),
+          logger: applyLogger(log, events),
           heartbeats: heartbeats.list(),
           // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
           previousObserved: await readSnapshot(snapshotFile).catch(() => []),
+          progress: teeProgress(live, progressLog, hooks.progress),
+          onPlan: (plan, observed) => {
+            state.pending = pendingSteps(plan);
+            state.nodes = statusLines(plan, backoff, observed);
+            lastObserved = mergeObserved(lastObserved, observed);
+            hooks.changed();
+          },
           ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
         });
       } catch (err) {
@@ -457,7 +565,10 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       }
       recordNodeOutcomes(applied);
       const after = applied.after ?? applied.plan;
-      state.nodes = statusLines(after, backoff);
+      lastObserved = mergeObserved(lastObserved, applied.observed);
+      state.nodes = statusLines(after, backoff, lastObserved);
+      state.pending = pendingSteps(after);
+      if (applied.generated) lastWorkers = applied.generated.openclaw_workers.workers;
       const counts: Record<string, number> = {};
       for (const np of after.nodes) counts[np.status] = (counts[np.status] ?? 0) + 1;
       setNodeCounts(metrics, counts, applied.plan.nodes.filter((n) => n.status === 'drifted').length);
@@ -522,7 +633,10 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         state.last.finished_at = new Date(finished).toISOString();
         state.last.result = result;
         state.last.duration_ms = finished - started;
+        const { commit: _commit, ...record } = state.last;
+        state.history = [{ ...record }, ...state.history].slice(0, 20);
       }
+      hooks.reconciled(result);
       recordReconcile(metrics, result, (finished - started) / 1000);
     }
   }
@@ -572,10 +686,12 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const webhookSecret = options.webhookSecret !== undefined ? options.webhookSecret : await loadWebhookSecret();
   let lastWebhookHead: string | null = null;
   const status = (): DaemonStatus => {
+    state.running = live.running();
     state.pending_registrations = heartbeats.listPending();
     state.heartbeats = { nodes: heartbeats.listBeats().length, write: heartbeats.writeStatus() };
     return state;
   };
+  const page = dashboard;
   let http: RunningHttpServer;
   try {
     http = await startHttpServer({
@@ -616,9 +732,11 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       },
       log,
       ...(options.httpLimits ? { limits: options.httpLimits } : {}),
+      extraRoutes: (path) => page.extraRoutes(path),
     });
   } catch (err) {
     abortAll.abort();
+    page.close();
     throw new FleetError('invalid-input', `cannot serve on ${options.http.host}:${options.http.port}: ${err instanceof Error ? err.message : String(err)}. Pick another port with --port.`, { cause: err });
   }
   await scheduler.start();
@@ -631,6 +749,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     metrics,
     heartbeats,
     status,
+    view: fleetView,
+    localTokenFile: localToken.file,
     trigger: (reason) => scheduler.trigger(reason),
     idle: () => scheduler.idle(),
     async reload() {
@@ -645,6 +765,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       log.info({}, 'daemon stopping');
       const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
+      page.close();
       await http.close(1000);
       await heartbeats.flush().catch((err: unknown) => log.error({ err }, 'heartbeats not written at shutdown'));
       heartbeats.close();

@@ -16,6 +16,7 @@ export const DEFAULT_BOB_SETTINGS = {
   process_name: 'openclaw',
   tofu_known_hosts: '~/.symphony/known_hosts.tofu',
   secrets_dir: '~/.symphony/node-secrets',
+  local_token_file: '~/.symphony/fleetd.token',
 } as const;
 
 export const fleetdConfigSchema = {
@@ -45,6 +46,7 @@ export const fleetdConfigSchema = {
         tofu_known_hosts: { type: 'string', pattern: LOCAL_PATH, default: DEFAULT_BOB_SETTINGS.tofu_known_hosts, description: 'Where keys trusted on first use are pinned (OpenSSH known_hosts format).' },
       },
     },
+    local_token_file: { type: 'string', pattern: LOCAL_PATH, default: DEFAULT_BOB_SETTINGS.local_token_file, description: 'The local token (created 0600 at the first start): what a person on Bob gives the dashboard to act ("Reconcile now"). Without it the page is read-only.' },
     secrets_dir: { type: 'string', pattern: LOCAL_PATH, default: DEFAULT_BOB_SETTINGS.secrets_dir, description: 'Per-node heartbeat keys (0600 files in a 0700 directory): Bob verifies signed heartbeats with them; `fleet apply` installs each on its node.' },
   },
 } as const;
