@@ -136,6 +136,10 @@ describe.skipIf(missing !== null)('dashboard in a real browser', () => {
     expect(status.running.some((r) => r.node === 'maestro' && r.transfer?.model === 'llama3.1:8b')).toBe(true);
     await expect.poll(() => card('maestro').getAttribute('data-state'), POLL).toBe('in-sync');
     expect([...seen].sort((a, b) => a - b).at(-1)).toBeGreaterThan(Math.min(...seen));
+    // The per-node series saw the bytes arrive.
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(Number(/fleet_node_pull_bytes_total\{node="maestro"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(4e9);
+    expect(metrics).toContain('fleet_node_ollama_up{node="maestro"} 1');
     // Pushed, not polled: the page asked for nothing while it watched.
     expect(requests.slice(before)).toEqual([]);
   }, 120_000);

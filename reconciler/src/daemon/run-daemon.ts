@@ -49,6 +49,7 @@ import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision
 import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
 import { openLocalToken } from './local-token.ts';
+import { addNodeMetrics } from './node-metrics.ts';
 import type { ProgressSink } from '../apply/context.ts';
 import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
 import { buildFleetView, type FleetView } from '../dashboard/fleet-view.ts';
@@ -327,6 +328,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     events: events.list(undefined, 200),
     canReconcile: true,
   });
+  hooks.progress = addNodeMetrics(metrics, { cards: () => fleetView().cards });
   const dashboard: Dashboard = createDashboard({ view: fleetView, token: localToken, reconcile: () => scheduler.trigger('manual'), log });
 
   /**
