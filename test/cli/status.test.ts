@@ -26,6 +26,7 @@ function base(): DaemonStatus {
     ],
     running: [],
     pending: [],
+    alerts: { targets: [], firing: [], suppressed: 0, last_error: null },
   };
 }
 

@@ -13,7 +13,7 @@ import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
 import type { ApplyLogger } from '../apply/context.ts';
 import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../load/desired.ts';
-import { createGuard, loopbackOnly } from '../net/guard.ts';
+import { createGuard, guardedFetch, loopbackOnly } from '../net/guard.ts';
 import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
 import type { NodePlan, NodeStatus, Plan, Step } from '../plan/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
@@ -50,6 +50,8 @@ import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, t
 import { loadWebhookSecret } from './webhook.ts';
 import { openLocalToken } from './local-token.ts';
 import { addNodeMetrics } from './node-metrics.ts';
+import { emptyAlertState, evaluateAlerts, observeForAlerts } from './alerts.ts';
+import { createNotifier } from './notifier.ts';
 import type { ProgressSink } from '../apply/context.ts';
 import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
 import { buildFleetView, type FleetView } from '../dashboard/fleet-view.ts';
@@ -89,6 +91,8 @@ export interface DaemonOptions {
   findGitProcesses?: FindGitProcesses;
   /** Heartbeat file writes (tests inject a full disk). */
   writeHeartbeats?: (path: string, text: string) => Promise<void>;
+  /** How often alerts are judged again between reconciles (default 60 s): "unreachable for N minutes" needs time to pass. */
+  alertIntervalMs?: number;
 }
 
 /** The drift schedule when the fleet's is unusable (never reached through validation; a guard for a bad last-good). */
@@ -138,6 +142,8 @@ export interface DaemonStatus {
   running: RunningStep[];
   /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons. */
   pending: PendingStep[];
+  /** Alerts firing now, where they go (formats only, never a URL) and the last delivery problem. */
+  alerts: { targets: string[]; firing: { key: string; kind: string; node: string | null; since: string; detail: string }[]; suppressed: number; last_error: string | null };
 }
 
 export interface ReconcileRecord {
@@ -211,6 +217,20 @@ function applyLogger(log: Logger, events: EventLog): ApplyLogger {
     },
     debug: (fields, message) => log.debug(fields, message),
   };
+}
+
+/** Pulls that failed in an apply, per node, with why. */
+function failedPullsOf(result: RunApplyResult): Map<string, { model: string; message: string }[]> {
+  const out = new Map<string, { model: string; message: string }[]>();
+  for (const r of result.applied?.nodes ?? []) {
+    for (const s of r.steps) {
+      if (s.kind !== 'pull-model' || s.status !== 'failed') continue;
+      const step = result.plan.nodes.find((n) => n.node === r.node)?.steps.find((x) => x.id === s.id);
+      if (step?.kind !== 'pull-model') continue;
+      out.set(r.node, [...(out.get(r.node) ?? []), { model: step.model, message: s.message }]);
+    }
+  }
+  return out;
 }
 
 /** The newest observation of each node (a run with --node or backoff observes only some). */
@@ -293,12 +313,15 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     nodes: [],
     running: [],
     pending: [],
+    alerts: { targets: [], firing: [], suppressed: 0, last_error: null },
   };
   /** Live step and pull progress of the running reconcile. */
   const live: LiveProgress = createLiveProgress();
   /** The last observation, the generated workers and the fleet as reconciled: what the dashboard draws. */
   let lastObserved: ObservedNode[] = [];
   let lastWorkers: Worker[] = [];
+  /** Pulls that failed in the last reconcile, per node (for alerts). */
+  let failedPulls = new Map<string, { model: string; message: string }[]>();
   const events = createEventLog();
   const progressLog = createProgressLog({ info: (fields, message) => {
     log.info(fields, message);
@@ -314,6 +337,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       const last = state.last;
       events.add({ at: new Date().toISOString(), node: null, level: result === 'failed' || result === 'invalid-revision' ? 'error' : 'info', message: `reconcile ${result}${last?.error ? `: ${last.error}` : ''}` });
       dashboard.notify();
+      if (result !== 'aborted' && result !== 'skipped') judgeAlerts(true);
     },
   };
   live.onChange(() => dashboard.notify());
@@ -329,6 +353,29 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     canReconcile: true,
   });
   hooks.progress = addNodeMetrics(metrics, { cards: () => fleetView().cards });
+  // Alerts: judged after every reconcile and on a timer; sent one at a time, in order.
+  const notifier = createNotifier(bobConfig.alerts.targets, { fetch: guardedFetch(guard), log });
+  let alertState = emptyAlertState();
+  let alerting: Promise<void> = Promise.resolve();
+  const judgeAlerts = (reconcile: boolean): void => {
+    alerting = alerting.then(async () => {
+      const judged = evaluateAlerts(alertState, observeForAlerts(fleetView(), Date.now(), reconcile, failedPulls), bobConfig.alerts.rules);
+      alertState = judged.state;
+      state.alerts = {
+        targets: notifier.describe(),
+        firing: Object.entries(judged.state.firing).map(([key, f]) => ({ key, kind: f.kind, node: f.node, since: new Date(f.since).toISOString(), detail: f.detail })),
+        suppressed: judged.state.suppressed,
+        last_error: state.alerts.last_error,
+      };
+      for (const n of judged.notifications) events.add({ at: n.at, node: n.node, level: n.state === 'firing' ? 'error' : 'info', message: `${n.title}: ${n.message}` });
+      if (judged.notifications.length === 0) return;
+      dashboard.notify();
+      const failed = (await notifier.send(judged.notifications)).filter((d) => !d.ok);
+      state.alerts.last_error = failed.length > 0 ? failed.map((d) => `${d.target}: ${d.error ?? ''}`).join('; ') : null;
+    }).catch((err: unknown) => log.error({ err }, 'alerts not judged'));
+  };
+  const alertTimer = setInterval(() => judgeAlerts(false), options.alertIntervalMs ?? 60_000);
+  alertTimer.unref();
   const dashboard: Dashboard = createDashboard({ view: fleetView, token: localToken, reconcile: () => scheduler.trigger('manual'), log });
 
   /**
@@ -566,6 +613,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         throw err;
       }
       recordNodeOutcomes(applied);
+      failedPulls = failedPullsOf(applied);
       const after = applied.after ?? applied.plan;
       lastObserved = mergeObserved(lastObserved, applied.observed);
       state.nodes = statusLines(after, backoff, lastObserved);
@@ -767,8 +815,10 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       log.info({}, 'daemon stopping');
       const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
+      clearInterval(alertTimer);
       page.close();
       await http.close(1000);
+      await alerting;
       await heartbeats.flush().catch((err: unknown) => log.error({ err }, 'heartbeats not written at shutdown'));
       heartbeats.close();
       await workdirLock.release();

@@ -77,6 +77,7 @@ export interface FleetView {
   events: FleetEvent[];
   /** Whether "Reconcile now" can be offered (a local token exists). */
   can_reconcile: boolean;
+  alerts: DaemonStatus['alerts']['firing'];
 }
 
 export interface FleetViewInput {
@@ -191,5 +192,6 @@ export function buildFleetView(input: FleetViewInput): FleetView {
     counts,
     events: [...input.events],
     can_reconcile: input.canReconcile,
+    alerts: status.alerts.firing,
   };
 }

@@ -155,6 +155,7 @@ export function renderFleetHeader(v: FleetView): Html {
       <dt>Reconcile</dt><dd>${v.running ? html`<strong>running</strong>` : 'idle'}</dd>
     </dl>
     <ul class="counts" aria-label="Nodes by state">${counts}</ul>
+    ${v.alerts.length > 0 ? html`<section aria-labelledby="h-alerts" class="alerts"><h2 id="h-alerts">Alerts firing</h2><ul>${v.alerts.map((a) => html`<li class="bad-text"><strong>${a.kind}</strong> ${a.node ?? 'fleet'} since ${time(a.since)}: ${a.detail}</li>`)}</ul></section>` : ''}
     <section aria-labelledby="h-reconciles"><h2 id="h-reconciles">Last reconciles</h2>
       ${last.length === 0 ? html`<p class="muted">None yet.</p>` : html`<table class="reconciles"><thead><tr><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Result</th><th scope="col">Duration</th></tr></thead>
       <tbody>${last.map((r) => html`<tr class="result-${r.result}"><td>${time(r.started_at)}</td><td>${r.reasons.join(', ')}</td><td>${r.result}${r.error ? html`: ${r.error}` : ''}</td><td>${duration(r.duration_ms)}</td></tr>`)}</tbody></table>`}

@@ -133,6 +133,8 @@ export function renderStatus(status: DaemonStatus): string {
     const took = status.last.duration_ms === null ? '' : ` in ${(status.last.duration_ms / 1000).toFixed(1)} s`;
     lines.push(`last reconcile: ${status.last.result}${status.last.result === 'running' ? ` since ${status.last.started_at}` : ` at ${status.last.finished_at ?? status.last.started_at}${took}`} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
   }
+  for (const a of status.alerts?.firing ?? []) lines.push(`ALERT ${a.kind}${a.node ? ` ${a.node}` : ''} since ${a.since}: ${a.detail}`);
+  if (status.alerts?.last_error) lines.push(`alerts not delivered: ${status.alerts.last_error}`);
   const running = status.running ?? [];
   for (const n of status.nodes) {
     lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.address ? ` (via ${n.address})` : ''}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
