@@ -11,6 +11,8 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   validate: () => import('./commands/validate.ts'),
   capacity: () => import('./commands/capacity.ts'),
   'add-node': () => import('./commands/add-node.ts'),
+  import: () => import('./commands/import.ts'),
+  catalog: () => import('./commands/catalog.ts'),
   sim: () => import('./commands/sim.ts'),
   observe: () => import('./commands/observe.ts'),
   plan: () => import('./commands/plan.ts'),

@@ -31,15 +31,62 @@ const ollamaEnv = {
   },
 } as const;
 
+/** An OpenClaw endpoint Bob's consumers can call: http(s), a host, a port, a path. No spaces, quotes or shell text. */
+const endpoint = { type: 'string', maxLength: 300, pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$', description: 'URL OpenClaw calls, e.g. http://100.101.102.103:11434 (a Tailscale address). Omit it to derive it from the node: http://<its IP>:<ollama port>, http://localhost:<port> for ollama_local.' } as const;
+const workerId = { type: 'string', pattern: WORKER_ID, description: 'worker_id in openclaw_workers.json: lowercase letters, digits and _; unique across the fleet.' } as const;
+const workerDisplayName = { type: 'string', pattern: ONE_LINE, maxLength: 80, description: 'Name OpenClaw shows; default `<Display> (LLM)`, `(local)` or `(HARPA)`.' } as const;
+const workerPriority = { type: 'integer', minimum: 0, maximum: 100, description: 'Higher is preferred. Bob local 100, Apple Silicon 80-95, HARPA 70, Intel 40, cloud 10.' } as const;
+const workerMaxConcurrent = { type: 'integer', minimum: 1, maximum: 16, description: 'Simultaneous requests: 1-2 for heavy models, 3-4 for small ones. Default: from the largest model.' } as const;
+
+const harpaOverrides = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'The role\'s HARPA worker on this node (roles with harpa_task_types), over its defaults.',
+  properties: {
+    worker_id: { ...workerId, description: 'Its worker_id; default <node>_harpa.' },
+    display_name: workerDisplayName,
+    priority: { ...workerPriority, description: 'Default: openclaw.priorities.harpa in fleet.yaml (70).' },
+    max_concurrent: { ...workerMaxConcurrent, description: 'Browser sessions at once; default 1.' },
+    task_types: { ...taskTypes, description: 'Default: the role\'s harpa_task_types.' },
+    notes: note,
+  },
+} as const;
+
 const openclawOverrides = {
   type: 'object',
   additionalProperties: false,
-  description: 'OpenClaw settings for this node\'s workers, over the role\'s defaults.',
+  description: 'OpenClaw settings for the role\'s workers on this node (its Ollama worker; `harpa` for its HARPA worker), over the role\'s defaults.',
   properties: {
-    priority: { type: 'integer', minimum: 0, maximum: 100, description: 'Higher is preferred. Bob local 100, Apple Silicon 80-95, HARPA 70, Intel 40, cloud 10.' },
-    max_concurrent: { type: 'integer', minimum: 1, maximum: 16, description: 'Simultaneous requests: 1-2 for heavy models, 3-4 for small ones. Default: from the largest model.' },
+    worker_id: { ...workerId, description: 'worker_id of the role\'s Ollama worker; default <node>_ollama (<node>_local on Bob). Set it to keep the ids routing rules and consumers already use.' },
+    display_name: workerDisplayName,
+    endpoint,
+    priority: workerPriority,
+    max_concurrent: workerMaxConcurrent,
     task_types: taskTypes,
-    enabled: { type: 'boolean', description: 'false keeps the node in the files but routes nothing to it.' },
+    enabled: { type: 'boolean', description: 'false keeps the node in the files but routes nothing to it (none of its workers).' },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models the worker advertises, all on this node; default all of the node\'s models.' },
+    notes: { ...note, description: 'The worker\'s notes; default the hardware (`Mac mini M4, 16 GB, Metal`).' },
+    harpa: harpaOverrides,
+  },
+} as const;
+
+/** A worker beyond the role's: a second route to the node's Ollama, a HARPA worker on an LLM node. */
+const nodeWorker = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'task_types'],
+  description: 'An OpenClaw worker on this node beyond the role\'s default ones.',
+  properties: {
+    id: workerId,
+    type: { enum: ['ollama_remote', 'ollama_local', 'harpa_grid'], description: 'ollama_remote: the node\'s Ollama over the network; ollama_local: Bob\'s own Ollama on loopback (Bob only); harpa_grid: HARPA in Chrome.' },
+    display_name: workerDisplayName,
+    endpoint,
+    priority: { ...workerPriority, description: 'Default by type and hardware: openclaw.priorities in fleet.yaml.' },
+    max_concurrent: workerMaxConcurrent,
+    task_types: { ...taskTypes, minItems: 1 },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models it advertises, all on this node; default all of the node\'s models. Only those observed on the node are listed.' },
+    enabled: { type: 'boolean', description: 'false: listed but takes no tasks.' },
+    notes: note,
   },
 } as const;
 
@@ -63,11 +110,13 @@ export const nodeSchema = {
     },
     presence: { enum: ['always_on', 'roaming'], default: 'always_on', description: 'roaming: a laptop that is sometimes away; unreachable is expected, not an alarm.' },
     status: { enum: ['planned', 'active', 'retired'], description: 'planned: bought, not bootstrapped; active: reconciled; retired: decommissioned (its models and agents are removed).' },
-    added: { type: 'string', pattern: DATE, description: 'Date the node joined, YYYY-MM-DD.' },
+    added: { type: 'string', pattern: DATE, description: 'Date the node joined, YYYY-MM-DD: the registry\'s added_date. `fleet add-node` writes today\'s date.' },
     retired: { type: 'string', pattern: DATE, description: 'Date the node was retired, YYYY-MM-DD (required when status is retired).' },
-    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models beyond the role\'s base models.' },
+    role_models: { enum: ['keep', 'replace'], description: 'keep (the default): `models` are pulled besides the role\'s base models. replace: `models` is the whole list and the role\'s base models are not pulled (a 16 GB laptop in llm_worker serving only llama3.2:3b).' },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models beyond the role\'s base models; with `role_models: replace`, all of the node\'s models.' },
     ollama_env: ollamaEnv,
     openclaw: openclawOverrides,
+    workers: { type: 'array', maxItems: 16, items: nodeWorker, description: 'OpenClaw workers beyond the role\'s (e.g. bob_ollama: Bob\'s Ollama reached over the network, next to bob_local).' },
     notes: note,
   },
 } as const;
@@ -170,6 +219,7 @@ export const modelCatalogSchema = {
           quantization: { type: 'string', pattern: '^[A-Za-z0-9_]+$', description: 'Quantization of the default tag, e.g. Q4_K_M.' },
           size_bytes: { type: 'integer', minimum: 1, description: 'Bytes on disk as /api/tags reports them; also the weights in memory.' },
           architecture: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'GGUF general.architecture, e.g. llama.' },
+          family: { type: 'string', pattern: '^[a-z0-9._-]+$', description: 'Model family as /api/show details.family says, e.g. llama, qwen2, nomic-bert.' },
           layers: { type: 'integer', minimum: 1, description: 'GGUF <arch>.block_count.' },
           heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count.' },
           kv_heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count_kv.' },
@@ -362,3 +412,4 @@ export type Hardware = HardwareCatalogDoc['hardware'][string];
 export type ModelFacts = ModelCatalogDoc['models'][string];
 export type OllamaEnv = NonNullable<NodeDoc['ollama_env']>;
 export type RoutingRule = FleetSettingsDoc['openclaw']['routing_rules'][number];
+export type NodeWorkerDoc = NonNullable<NodeDoc['workers']>[number];

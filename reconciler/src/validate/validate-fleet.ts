@@ -5,6 +5,7 @@ import { RuleContext } from './context.ts';
 import type { Problem } from './problem.ts';
 import { checkCapacity } from './rules-capacity.ts';
 import { checkHardwareCatalog, checkRoles } from './rules-catalogs.ts';
+import { checkModelReferences } from './rules-models.ts';
 import { checkNodes, checkRetiredList } from './rules-nodes.ts';
 import { checkOpenclaw } from './rules-openclaw.ts';
 import { checkSettings } from './rules-settings.ts';
@@ -18,6 +19,7 @@ export function validateFleet(fleet: FleetModel, options: ValidateOptions): Prob
   checkRoles(ctx);
   checkRetiredList(ctx);
   checkNodes(ctx);
+  checkModelReferences(ctx);
   checkOpenclaw(ctx);
   checkCapacity(ctx);
   return ctx.problems;
