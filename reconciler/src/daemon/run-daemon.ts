@@ -34,6 +34,7 @@ import {
   promoteCandidate,
   readLastGood,
   redactUrls,
+  unpushableSource,
   type GitContext,
   type RevisionCheckout,
 } from './git.ts';
@@ -279,6 +280,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const bobHome = options.bobHome ?? (options.targetsFile ? join(resolve(options.targetsFile, '..'), 'bob') : homedir());
   const bobConfig = options.bobConfig ?? (await loadBobConfig(bobHome, options.configFile));
   const secrets: NodeSecretStore = await openNodeSecrets(bobConfig.secretsDir);
+  const unpushable = await unpushableSource(options.repo, options.branch);
+  if (unpushable !== null) throw new FleetError('invalid-input', unpushable);
   const git = await ensureClone(options.repo, options.workdir, options.branch, { guard, signal: abortAll.signal });
   const metrics = createMetrics();
   const heartbeats = await openHeartbeatStore(join(options.workdir, 'heartbeats.json'), { log, ...(options.writeHeartbeats ? { writeFile: options.writeHeartbeats } : {}) });

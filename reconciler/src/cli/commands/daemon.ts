@@ -16,6 +16,7 @@ import { validateCron } from '../../daemon/triggers.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
 import { formatBytes, formatEta, formatRate, type RunningStep } from '../../apply/progress.ts';
 import { printable } from '../../plan/summarize-plan.ts';
+import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
 // Loaded by the commands that need them, not by the long-running daemon:
 // launchd.ts (plist, an XML builder and parser) for install/uninstall, and
 // plan.ts (its renderers) for `fleet status` without a daemon.
@@ -206,7 +207,7 @@ export function register(program: Command): void {
     .description('the fleet at a glance from a running daemon\'s /api/status (running steps, pull progress), or observed directly when none answers (exit 1 when the revision is invalid or the last reconcile failed, 2 when a node is not in sync)')
     .option('--url <url>', 'the daemon', `http://127.0.0.1:${DEFAULT_PORT}`)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--fleet <dir>', 'without a daemon: the fleet directory to observe', 'fleet')
+    .option('--fleet <dir>', 'without a daemon: the fleet directory to observe', defaultFleetDir())
     .option('--targets <file>', 'without a daemon: reach nodes through this targets.json')
     .action(async (flags: { url: string; format: 'text' | 'json'; fleet: string; targets?: string }) => {
       const guard = createGuard({ loopbackOnly: loopbackOnly() });
@@ -218,7 +219,7 @@ export function register(program: Command): void {
       } catch (err) {
         process.stderr.write(`fleet status: no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}); observing the fleet directly\n`);
         const { runDrift } = await import('./plan.ts');
-        await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: 'generated' });
+        await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: defaultGeneratedDir() });
         return;
       }
       process.stdout.write(flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
