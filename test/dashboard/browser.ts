@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; FLEET_CHROMIUM names another Chromium-based browser (GitHub's runners have Chrome). */
+export const CHROMIUM = process.env.FLEET_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'dashboard');
 
 const ARGS = [
@@ -15,7 +16,7 @@ const ARGS = [
 
 /** Why the browser tests cannot run here, or null. */
 export function browserMissing(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`;
+  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it), or set FLEET_CHROMIUM`;
 }
 
 export async function launchBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
