@@ -27,6 +27,7 @@ function base(): DaemonStatus {
     running: [],
     pending: [],
     alerts: { targets: [], firing: [], suppressed: 0, last_error: null },
+    pending_total: 0,
   };
 }
 
@@ -57,6 +58,7 @@ describe('fleet status', () => {
       { node: 'bob', id: 'bob/make-dirs', kind: 'make-dirs', started_at: '2026-11-24T10:00:01Z', transfer: null },
     ];
     served.pending = [{ node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', why: 'missing' }];
+    served.pending_total = 1;
     const r = await runFleet(['status', '--url', url]);
     expect(r.stdout).toContain('last reconcile: running since 2026-11-24T10:00:00.000Z (drift)');
     expect(r.stdout).toMatch(/maestro +in-sync .*\n {6}pulling llama3\.1:70b {3}42% {2}17\.0 GB of 40\.0 GB {2}112 MB\/s {2}ETA 3m25s\n/);

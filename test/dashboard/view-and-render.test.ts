@@ -49,6 +49,7 @@ function status(running: RunningStep[] = []): DaemonStatus {
     running,
     alerts: { targets: ['ntfy #1'], firing: [{ key: 'ollama-down:virtuoso', kind: 'ollama-down', node: 'virtuoso', since: NOW.toISOString(), detail: `Ollama on virtuoso does not answer Bob ${HOSTILE}` }], suppressed: 0, last_error: null },
     pending: [{ node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', why: `missing ${HOSTILE}` }],
+    pending_total: 1,
   };
 }
 

@@ -39,6 +39,7 @@ describe('npm start (fleet demo)', () => {
     // origin held the person's commit and the daemon's generated/ commits (the demo prints its log).
     expect(out).toContain('Alice: fleet: add virtuoso');
     expect(out).toMatch(/Symphony Fleet: generated: .*virtuoso active/);
-    expect(readdirSync(tmp)).toEqual([]);
+    // Nothing of the run is left; Node's own compile cache (one folder, shared and reused by every run) may be.
+    expect(readdirSync(tmp).filter((f) => f !== 'node-compile-cache')).toEqual([]);
   }, 600_000);
 });

@@ -141,8 +141,10 @@ export interface DaemonStatus {
   nodes: NodeStatusLine[];
   /** Steps running now, with each transfer's bytes, rate and ETA. */
   running: RunningStep[];
-  /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons. */
+  /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons, the first MAX_PENDING_SHOWN. */
   pending: PendingStep[];
+  /** How many steps that plan has in all. */
+  pending_total: number;
   /** Alerts firing now, where they go (formats only, never a URL) and the last delivery problem. */
   alerts: { targets: string[]; firing: { key: string; kind: string; node: string | null; since: string; detail: string }[]; suppressed: number; last_error: string | null };
 }
@@ -163,9 +165,16 @@ export interface PendingStep {
   why: string;
 }
 
+/** Steps listed in the status at most (a fresh 100-node fleet has thousands); pending_total counts them all. */
+export const MAX_PENDING_SHOWN = 200;
+
 /** A plan's steps as the status shows them: what, where and why, never a file's content. */
 export function pendingSteps(plan: Plan): PendingStep[] {
-  return [...plan.nodes.flatMap((n) => n.steps), ...plan.fleet].map((s) => ({ node: s.node, id: s.id, kind: s.kind, why: s.why }));
+  return [...plan.nodes.flatMap((n) => n.steps), ...plan.fleet].slice(0, MAX_PENDING_SHOWN).map((s) => ({ node: s.node, id: s.id, kind: s.kind, why: s.why }));
+}
+
+function countSteps(plan: Plan): number {
+  return plan.nodes.reduce((n, np) => n + np.steps.length, plan.fleet.length);
 }
 
 export interface RunningDaemon {
@@ -316,6 +325,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     nodes: [],
     running: [],
     pending: [],
+    pending_total: 0,
     alerts: { targets: [], firing: [], suppressed: 0, last_error: null },
   };
   /** Live step and pull progress of the running reconcile. */
@@ -601,6 +611,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           progress: teeProgress(live, progressLog, hooks.progress),
           onPlan: (plan, observed) => {
             state.pending = pendingSteps(plan);
+            state.pending_total = countSteps(plan);
             state.nodes = statusLines(plan, backoff, observed);
             lastObserved = mergeObserved(lastObserved, observed);
             hooks.changed();
@@ -621,6 +632,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       lastObserved = mergeObserved(lastObserved, applied.observed);
       state.nodes = statusLines(after, backoff, lastObserved);
       state.pending = pendingSteps(after);
+      state.pending_total = countSteps(after);
       if (applied.generated) lastWorkers = applied.generated.openclaw_workers.workers;
       const counts: Record<string, number> = {};
       for (const np of after.nodes) counts[np.status] = (counts[np.status] ?? 0) + 1;

@@ -72,6 +72,8 @@ export interface FleetView {
   reconciles: ReconcileSummary[];
   running: boolean;
   pending: PendingStep[];
+  /** Steps in the whole plan (pending may list fewer). */
+  pending_total: number;
   cards: NodeCard[];
   counts: Partial<Record<Severity, number>>;
   events: FleetEvent[];
@@ -188,6 +190,7 @@ export function buildFleetView(input: FleetViewInput): FleetView {
     reconciles: [...input.history],
     running: status.last?.result === 'running',
     pending,
+    pending_total: status.pending_total,
     cards,
     counts,
     events: [...input.events],

@@ -161,7 +161,7 @@ export function renderFleetHeader(v: FleetView): Html {
       <tbody>${last.map((r) => html`<tr class="result-${r.result}"><td>${time(r.started_at)}</td><td>${r.reasons.join(', ')}</td><td>${r.result}${r.error ? html`: ${r.error}` : ''}</td><td>${duration(r.duration_ms)}</td></tr>`)}</tbody></table>`}
     </section>
     <section aria-labelledby="h-pending"><h2 id="h-pending">Pending plan</h2>
-      ${v.pending.length === 0 ? renderPending([], true) : html`<details><summary>${v.pending.length} step${v.pending.length === 1 ? '' : 's'} ${v.running ? 'being applied' : 'left'}</summary>${renderPending(v.pending, true)}</details>`}
+      ${v.pending.length === 0 ? renderPending([], true) : html`<details><summary>${v.pending_total} step${v.pending_total === 1 ? '' : 's'} ${v.running ? 'being applied' : 'left'}${v.pending_total > v.pending.length ? ` (the first ${v.pending.length} below)` : ''}</summary>${renderPending(v.pending, true)}</details>`}
     </section>
   </div>`;
 }

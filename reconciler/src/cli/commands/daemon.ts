@@ -142,8 +142,8 @@ export function renderStatus(status: DaemonStatus): string {
     for (const r of running.filter((x) => x.node === n.node)) lines.push(renderRunning(r));
   }
   for (const r of running.filter((x) => !status.nodes.some((n) => n.node === x.node))) lines.push(`  ${(r.node ?? 'bob (fleet)').padEnd(14)}`, renderRunning(r));
-  const pending = status.pending ?? [];
-  if (pending.length > 0) lines.push(`${pending.length} step${pending.length === 1 ? '' : 's'} ${status.last?.result === 'running' ? 'being applied' : 'pending'}`);
+  const pending = status.pending_total ?? status.pending?.length ?? 0;
+  if (pending > 0) lines.push(`${pending} step${pending === 1 ? '' : 's'} ${status.last?.result === 'running' ? 'being applied' : 'pending'}`);
   const exit = statusExit(status);
   if (exit.why) lines.push(`${exit.code === 1 ? 'error' : 'drift'}: ${exit.why}`);
   return `${lines.map(printable).join('\n')}\n`;
