@@ -89,4 +89,12 @@ describe('fleet status', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('drift: not in sync: maestro (unreachable)');
   });
+
+  it('lists firing alerts and a delivery problem, never a target\'s URL', async () => {
+    served = base();
+    served.alerts = { targets: ['slack #1'], firing: [{ key: 'low-disk:maestro', kind: 'low-disk', node: 'maestro', since: '2026-11-24T09:00:00.000Z', detail: 'maestro has 4.0 GB free (alert under 20 GB)' }], suppressed: 0, last_error: 'slack #1: HTTP 500' };
+    const r = await runFleet(['status', '--url', url]);
+    expect(r.stdout).toContain('ALERT low-disk maestro since 2026-11-24T09:00:00.000Z: maestro has 4.0 GB free (alert under 20 GB)');
+    expect(r.stdout).toContain('alerts not delivered: slack #1: HTTP 500');
+  });
 });
