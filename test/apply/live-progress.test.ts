@@ -2,7 +2,7 @@
 // (the daemon's status, dashboard and metrics read it), and the daemon's log
 // of pulls at a sane rate.
 import { describe, expect, it } from 'vitest';
-import { createLiveProgress, createProgressLog, formatEta, formatRate, teeProgress } from '../../reconciler/src/apply/progress.ts';
+import { createLiveProgress, createProgressLog, fanOutProgress, formatBytesPerSecond, formatEta } from '../../reconciler/src/apply/progress.ts';
 import type { Step } from '../../reconciler/src/plan/steps.ts';
 
 const pull: Step = { kind: 'pull-model', id: 'v/pull-model/llama3.1:8b', node: 'v', why: '', after: [], model: 'llama3.1:8b', bytes: 4_000_000_000 };
@@ -16,7 +16,7 @@ describe('createLiveProgress', () => {
     live.onChange(() => changes++);
     live.stepStarted(dirs);
     live.stepStarted(pull);
-    expect(live.running().map((r) => [r.id, r.transfer?.completed ?? null])).toEqual([['v/make-dirs', null], ['v/pull-model/llama3.1:8b', 0]]);
+    expect(live.running().map((r) => [r.id, r.transfer?.completed ?? null])).toEqual([['v/make-dirs', null], ['v/pull-model/llama3.1:8b', null]]);
     live.stepFinished(dirs, { status: 'ok', changed: true, id: dirs.id, node: 'v', kind: 'make-dirs', attempts: 1, durationMs: 1 });
     // 100 MB/s for 3 s.
     for (let i = 1; i <= 30; i++) {
@@ -24,28 +24,31 @@ describe('createLiveProgress', () => {
       live.pullProgress({ node: 'v', model: 'llama3.1:8b', status: 'pulling abc', completed: i * 10_000_000, total: 4_000_000_000 });
     }
     const [running] = live.running();
-    expect(running?.transfer).toMatchObject({ completed: 300_000_000, total: 4_000_000_000, percent: 7 });
-    expect(running?.transfer?.bytes_per_second).toBeCloseTo(100e6, -6);
+    expect(running?.transfer).toMatchObject({ node: 'v', model: 'llama3.1:8b', completed: 300_000_000, total: 4_000_000_000 });
+    expect(running?.transfer?.bytesPerSecond).toBeCloseTo(100e6, -6);
     // (4000 - 300) MB at 100 MB/s.
-    expect(running?.transfer?.eta_seconds).toBe(37);
+    expect(running?.transfer?.etaSeconds).toBe(37);
+    expect(live.transfers()).toEqual([running?.transfer]);
     live.stepFinished(pull, { status: 'ok', changed: true, id: pull.id, node: 'v', kind: 'pull-model', attempts: 1, durationMs: 1 });
     expect(live.running()).toEqual([]);
     expect(changes).toBe(34);
   });
 
-  it('knows no rate from one sample, and ignores progress of a step it did not see start', () => {
+  it('knows no rate from one sample, keeps a producer\'s own rate and source, and ignores progress of a step it did not see start', () => {
     const live = createLiveProgress({ now: () => 5 });
     live.pullProgress({ node: 'x', model: 'm', status: 's', completed: 1, total: 2 });
     expect(live.running()).toEqual([]);
     live.stepStarted(pull);
     live.pullProgress({ node: 'v', model: 'llama3.1:8b', status: 's', completed: 10, total: 4_000_000_000 });
-    expect(live.running()[0]?.transfer).toMatchObject({ bytes_per_second: null, eta_seconds: null });
+    expect(live.running()[0]?.transfer?.bytesPerSecond).toBeUndefined();
+    live.pullProgress({ node: 'v', model: 'llama3.1:8b', status: 'copying', completed: 20, total: 4_000_000_000, source: 'lan:maestro', bytesPerSecond: 90e6, etaSeconds: 44 });
+    expect(live.running()[0]?.transfer).toMatchObject({ source: 'lan:maestro', bytesPerSecond: 90e6, etaSeconds: 44 });
   });
 
-  it('tees one sink into several', () => {
+  it('fans one sink out to several', () => {
     const a = createLiveProgress();
     const b = createLiveProgress();
-    const t = teeProgress(a, undefined, b);
+    const t = fanOutProgress(a, undefined, b);
     t.stepStarted(pull);
     expect([a.running().length, b.running().length]).toEqual([1, 1]);
   });
@@ -80,7 +83,7 @@ describe('createProgressLog', () => {
 
 describe('formatting', () => {
   it('prints rates and ETAs for people', () => {
-    expect([formatRate(null), formatRate(12_345_678), formatRate(250e6)]).toEqual(['- MB/s', '12.3 MB/s', '250 MB/s']);
-    expect([formatEta(null), formatEta(42), formatEta(65), formatEta(3 * 3600 + 5 * 60)]).toEqual(['ETA -', 'ETA 42s', 'ETA 1m05s', 'ETA 3h05m']);
+    expect([formatBytesPerSecond(undefined), formatBytesPerSecond(12_345_678), formatBytesPerSecond(250e6)]).toEqual(['- MB/s', '12.3 MB/s', '250 MB/s']);
+    expect([formatEta(undefined), formatEta(42), formatEta(65), formatEta(3 * 3600 + 5 * 60)]).toEqual(['ETA -', 'ETA 42s', 'ETA 1m05s', 'ETA 3h05m']);
   });
 });

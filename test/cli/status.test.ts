@@ -54,8 +54,9 @@ describe('fleet status', () => {
     served = base();
     served.last = { ...served.last!, result: 'running', finished_at: null, duration_ms: null };
     served.running = [
-      { node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', started_at: '2026-11-24T10:00:01Z', transfer: { model: 'llama3.1:70b', status: 'pulling 6a07', completed: 17_000_000_000, total: 39_970_000_000, percent: 42, bytes_per_second: 112_400_000, eta_seconds: 205 } },
-      { node: 'bob', id: 'bob/make-dirs', kind: 'make-dirs', started_at: '2026-11-24T10:00:01Z', transfer: null },
+      { node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', model: 'llama3.1:70b', started_at: '2026-11-24T10:00:01Z', transfer: { node: 'maestro', model: 'llama3.1:70b', status: 'pulling 6a07', completed: 17_000_000_000, total: 39_970_000_000, bytesPerSecond: 112_400_000, etaSeconds: 205 } },
+      { node: 'bob', id: 'bob/make-dirs', kind: 'make-dirs', model: null, started_at: '2026-11-24T10:00:01Z', transfer: null },
+      { node: 'stagehand', id: 'stagehand/pull-model/mistral:7b', kind: 'pull-model', model: 'mistral:7b', started_at: '2026-11-24T10:00:01Z', transfer: { node: 'stagehand', model: 'mistral:7b', status: 'copying', completed: 1e9, total: 4e9, source: 'lan:maestro' } },
     ];
     served.pending = [{ node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', why: 'missing' }];
     served.pending_total = 1;
@@ -63,6 +64,8 @@ describe('fleet status', () => {
     expect(r.stdout).toContain('last reconcile: running since 2026-11-24T10:00:00.000Z (drift)');
     expect(r.stdout).toMatch(/maestro +in-sync .*\n {6}pulling llama3\.1:70b {3}42% {2}17\.0 GB of 40\.0 GB {2}112 MB\/s {2}ETA 3m25s\n/);
     expect(r.stdout).toMatch(/bob .*\n {6}running make-dirs \(bob\/make-dirs\)\n/);
+    // A LAN copy, its rate not known yet.
+    expect(r.stdout).toMatch(/\n {6}copying mistral:7b \(LAN from maestro\) {3}25% {2}1\.0 GB of 4\.0 GB {2}- MB\/s {2}ETA -\n/);
     expect(r.stdout).toContain('1 step being applied');
     // The last finished reconcile was fine: a running one is not an error.
     expect(r.code).toBe(0);

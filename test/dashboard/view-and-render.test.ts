@@ -63,7 +63,7 @@ function input(over: Partial<FleetViewInput> = {}): FleetViewInput {
 
 describe('buildFleetView', () => {
   it('gives each node a state and a severity: green in sync, red unreachable or Ollama down, converging while steps run', () => {
-    const running: RunningStep[] = [{ node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', started_at: NOW.toISOString(), transfer: { model: 'llama3.1:70b', status: 'pulling', completed: 1e9, total: 40e9, percent: 2, bytes_per_second: 50e6, eta_seconds: 780 } }];
+    const running: RunningStep[] = [{ node: 'maestro', id: 'maestro/pull-model/llama3.1:70b', kind: 'pull-model', model: 'llama3.1:70b', started_at: NOW.toISOString(), transfer: { node: 'maestro', model: 'llama3.1:70b', status: 'pulling', completed: 1e9, total: 40e9, bytesPerSecond: 50e6, etaSeconds: 780 } }];
     const view = buildFleetView(input({ status: status(running) }));
     expect(view.cards.map((c) => [c.node, c.state, c.severity])).toEqual([
       ['bob', 'in-sync', 'ok'], ['maestro', 'converging', 'busy'], ['stagehand', 'unreachable', 'bad'], ['virtuoso', 'in-sync', 'bad'],

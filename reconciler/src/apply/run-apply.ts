@@ -81,8 +81,8 @@ export interface RunApplyOptions {
   backoffBaseMs?: number;
   /** Called after the first observation (benchmarks time the phases). */
   onPhase?: (phase: ApplyPhase, atMs: number) => void | Promise<void>;
-  /** Another reader of step and pull progress (the daemon's live view and log), beside the terminal output. */
-  progress?: ProgressSink;
+  /** Also told every step and transfer progress (the daemon's status shows models arriving). */
+  progress?: Partial<ProgressSink>;
   /** The plan about to be applied (the daemon shows it as pending while it runs). */
   onPlan?: (plan: Plan, observed: readonly ObservedNode[]) => void;
 }
@@ -279,7 +279,8 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     }
   }
 
-  const progress: ProgressRenderer = createProgress({ write: options.write, tty: options.tty, columns: options.columns ?? 100 });
+  const shown = createProgress({ write: options.write, tty: options.tty, columns: options.columns ?? 100 });
+  const progress: ProgressRenderer = options.progress ? teeProgress(shown, options.progress) : shown;
   const observedMap = new Map(observed.map((o) => [o.node, o]));
   const ollamaUrl = (node: string): string | undefined => {
     const t = pool.target(node);
@@ -309,7 +310,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     ollamaUrl,
     clock: s.clock,
     logger: s.logger,
-    progress: teeProgress(progress, options.progress),
+    progress,
   };
 
   let applied: ApplyResult | undefined;

@@ -18,7 +18,8 @@ import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/s
 import type { NodePlan, NodeStatus, Plan, Step } from '../plan/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import type { Worker } from '../schema/generated.ts';
-import { createLiveProgress, createProgressLog, teeProgress, type LiveProgress, type RunningStep } from '../apply/progress.ts';
+import { createLiveProgress, createProgressLog, fanOutProgress, type LiveProgress, type RunningStep } from '../apply/progress.ts';
+import type { PullProgress } from '../apply/context.ts';
 import { formatGenerated, readGenerated } from '../generate/write-generated.ts';
 import type { Problem } from '../validate/problem.ts';
 import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
@@ -139,8 +140,10 @@ export interface DaemonStatus {
   /** The last reconciles, newest first (at most 20). */
   history: ReconcileRecord[];
   nodes: NodeStatusLine[];
-  /** Steps running now, with each transfer's bytes, rate and ETA. */
+  /** Steps running now; a model step with its transfer (bytes, source, rate, ETA). */
   running: RunningStep[];
+  /** Models arriving on nodes right now (internet pulls and LAN copies): source, bytes, rate, ETA. */
+  transfers?: PullProgress[];
   /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons, the first MAX_PENDING_SHOWN. */
   pending: PendingStep[];
   /** How many steps that plan has in all. */
@@ -608,7 +611,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           heartbeats: heartbeats.list(),
           // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
           previousObserved: await readSnapshot(snapshotFile).catch(() => []),
-          progress: teeProgress(live, progressLog, hooks.progress),
+          progress: fanOutProgress(live, progressLog, hooks.progress),
           onPlan: (plan, observed) => {
             state.pending = pendingSteps(plan);
             state.pending_total = countSteps(plan);
@@ -752,6 +755,9 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   let lastWebhookHead: string | null = null;
   const status = (): DaemonStatus => {
     state.running = live.running();
+    const arriving = live.transfers();
+    if (arriving.length === 0) delete state.transfers;
+    else state.transfers = arriving;
     state.pending_registrations = heartbeats.listPending();
     state.heartbeats = { nodes: heartbeats.listBeats().length, write: heartbeats.writeStatus() };
     return state;

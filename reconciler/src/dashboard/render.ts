@@ -2,7 +2,7 @@
 // page is complete without script; the script only swaps the parts marked
 // data-live with the same renderers' output pushed over server-sent events,
 // so there is one renderer, here.
-import { formatEta, formatRate } from '../apply/progress.ts';
+import { describeSource, formatBytesPerSecond, formatEta, percentDone } from '../apply/progress.ts';
 import type { RunningStep } from '../apply/progress.ts';
 import { html, type Html } from './html.ts';
 import type { CardState, FleetView, NodeCard, PendingStep, Severity } from './fleet-view.ts';
@@ -47,11 +47,13 @@ function shortRev(rev: string | null): string {
 function renderRunning(r: RunningStep): Html {
   const t = r.transfer;
   if (!t) return html`<li class="step"><span class="kind">${r.kind}</span> <code>${r.id}</code></li>`;
-  const label = `${t.model}: ${t.percent}%`;
+  const pct = percentDone(t);
+  const label = `${t.model}: ${pct}%`;
+  const lan = t.source?.startsWith('lan:') === true;
   return html`<li class="step pull" data-model="${t.model}">
-    <span class="kind">pull</span> <strong>${t.model}</strong>
-    <progress max="${t.total}" value="${t.completed}" aria-label="${label}">${t.percent}%</progress>
-    <span class="pull-figures"><span class="pct">${t.percent}%</span> · <span class="bytes">${formatGb(t.completed)} of ${formatGb(t.total)}</span> · <span class="rate">${formatRate(t.bytes_per_second)}</span> · <span class="eta">${formatEta(t.eta_seconds)}</span></span>
+    <span class="kind">${lan ? 'copy' : 'pull'}</span> <strong>${t.model}</strong>${t.source === undefined ? '' : html` <span class="muted">${describeSource(t.source)}</span>`}
+    <progress max="${t.total}" value="${t.completed}" aria-label="${label}">${pct}%</progress>
+    <span class="pull-figures"><span class="pct">${pct}%</span> · <span class="bytes">${formatGb(t.completed)} of ${formatGb(t.total)}</span> · <span class="rate">${formatBytesPerSecond(t.bytesPerSecond)}</span> · <span class="eta">${formatEta(t.etaSeconds)}</span></span>
   </li>`;
 }
 

@@ -14,7 +14,7 @@ import { RELAUNCHED_ENV, typesWereStripped } from '../../daemon/relaunch.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
 import { validateCron } from '../../daemon/triggers.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
-import { formatBytes, formatEta, formatRate, type RunningStep } from '../../apply/progress.ts';
+import { describeSource, formatBytes, formatBytesPerSecond, formatEta, percentDone, type RunningStep } from '../../apply/progress.ts';
 import { printable } from '../../plan/summarize-plan.ts';
 import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
 // Loaded by the commands that need them, not by the long-running daemon:
@@ -99,7 +99,9 @@ function uid(): number {
 function renderRunning(r: RunningStep): string {
   const t = r.transfer;
   if (!t) return `      running ${r.kind} (${r.id})`;
-  return `      ${r.kind === 'pull-model' ? 'pulling' : r.kind} ${t.model}  ${String(t.percent).padStart(3)}%  ${formatBytes(t.completed)} of ${formatBytes(t.total)}  ${formatRate(t.bytes_per_second)}  ${formatEta(t.eta_seconds)}`;
+  const verb = t.source?.startsWith('lan:') === true ? 'copying' : r.kind === 'pull-model' ? 'pulling' : r.kind;
+  const from = t.source === undefined ? '' : ` (${describeSource(t.source)})`;
+  return `      ${verb} ${t.model}${from}  ${String(percentDone(t)).padStart(3)}%  ${formatBytes(t.completed)} of ${formatBytes(t.total)}  ${formatBytesPerSecond(t.bytesPerSecond)}  ${formatEta(t.etaSeconds)}`;
 }
 
 /** The last reconcile that finished (the one running now has no result yet). */
