@@ -167,10 +167,10 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     say('origin now holds the daemon\'s commits of generated/');
     const logText = await simpleGit(origin).raw(['log', '--format=   %h %an: %s', 'main']);
     process.stdout.write(logText);
-    process.stdout.write(`\n   generated files: ${join(d.git.dir, 'generated')}\n   registry API, status and metrics: ${d.url}/api/status ${d.url}/metrics\n`);
+    process.stdout.write(`\n   generated files: ${join(d.git.dir, 'generated')}\n   dashboard: ${d.url}/   status and metrics: ${d.url}/api/status ${d.url}/metrics\n`);
 
     if (flags.keepRunning) {
-      say(`daemon keeps running (Ctrl-C stops it); try: fleet status --url ${d.url}`);
+      say(`daemon keeps running (Ctrl-C stops it); open ${d.url}/ in a browser, or try: fleet status --url ${d.url}`);
       await new Promise<void>((done) => {
         process.once('SIGINT', () => done());
         process.once('SIGTERM', () => done());
