@@ -23,7 +23,7 @@ import type { PullProgress } from '../apply/context.ts';
 import { formatGenerated, readGenerated } from '../generate/write-generated.ts';
 import type { Problem } from '../validate/problem.ts';
 import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
-import { describeGeneratedChange } from './commit-message.ts';
+import { commitMessageFor, describeGeneratedChange } from './commit-message.ts';
 import {
   checkoutCandidate,
   commitGenerated,
@@ -204,10 +204,6 @@ const todayUtc = (): string => new Date().toISOString().slice(0, 10);
 const IPV4_RE = new RegExp(IPV4);
 
 /** The fleet-wide IP changes a validated heartbeat made, for the commit message: `bob: IP 192.168.1.10 -> 192.168.1.189`. */
-function describeIpChanges(changes: ReadonlyMap<string, { from: string | null; to: string }>): string | null {
-  if (changes.size === 0) return null;
-  return [...changes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, c]) => `${node}: IP ${c.from ?? 'unknown'} -> ${c.to}`).join('; ');
-}
 
 /** The daemon's log for apply; what it says about a node is also kept as a recent event for the dashboard. */
 function applyLogger(log: Logger, events: EventLog): ApplyLogger {
@@ -652,8 +648,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         log.warn({ origin_reachable: state.origin.reachable, rewritten: state.rewritten !== null }, 'generated files installed on Bob; not committed while origin is unreachable or its history is refused');
       }
       if (files && commitAllowed) {
-        const ipMessage = describeIpChanges(ipChanges);
-        const message = ipMessage === null ? describeGeneratedChange(previousRegistry, files.nodes_registry) : `${ipMessage}\n\n${describeGeneratedChange(previousRegistry, files.nodes_registry)}`;
+        const message = commitMessageFor(ipChanges, describeGeneratedChange(previousRegistry, files.nodes_registry));
         const committedIps = new Map(ipChanges);
         let commit;
         try {
