@@ -35,12 +35,19 @@ export interface ApplyLogger {
   debug?(fields: Record<string, unknown>, message: string): void;
 }
 
+/** One progress report of a model arriving on a node, by internet pull or LAN copy: the CLI, the daemon's status and the dashboard show the same fields. */
 export interface PullProgress {
   node: string;
   model: string;
   status: string;
   completed: number;
   total: number;
+  /** `internet` (an Ollama pull) or `lan:<peer>` (a copy from that Mac). */
+  source?: string;
+  /** Recent rate, bytes per second (a moving window), when known. */
+  bytesPerSecond?: number;
+  /** Seconds left at that rate, when known. */
+  etaSeconds?: number;
 }
 
 /** Where the executor reports what it is doing (a TTY renderer, log lines, a test recorder). */
