@@ -216,7 +216,7 @@ export async function acquireLock(path: string, options: WaitOptions): Promise<H
       throw new FleetError('lock-held', `the fleet lock ${describeHolder(path, result.heldBy)}; wait for it to finish (or stop it) and run again`);
     }
     if (Date.now() >= deadline) {
-      throw new FleetError('lock-held', `gave up waiting after ${Math.round((options.timeoutMs ?? 0) / 1000)} s: the fleet lock ${describeHolder(path, result.heldBy)}`);
+      throw new FleetError('lock-held', `gave up waiting after ${formatSeconds(options.timeoutMs ?? 0)}: the fleet lock ${describeHolder(path, result.heldBy)}`);
     }
     if (!announced) {
       options.log?.info({ lock: path, holder_pid: result.heldBy.pid, holder: result.heldBy.command }, 'waiting for the fleet lock');
@@ -235,4 +235,10 @@ export async function withLock<T>(path: string, fn: (lock: HeldLock) => Promise<
   } finally {
     await lock.release();
   }
+}
+
+/** 30 s, 1.5 s, 0.3 s: a short wait is not "0 s". */
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Number(s.toFixed(1))} s`;
 }
