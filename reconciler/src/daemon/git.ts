@@ -144,6 +144,11 @@ async function revParse(git: SimpleGit, rev: string): Promise<string | null> {
   }
 }
 
+/** The clone's branch at the remote head it fetched: generated/ is written there and committed. */
+export async function checkoutRemoteHead(ctx: GitContext): Promise<void> {
+  await ctx.git.raw(['checkout', '--force', '-B', ctx.branch, `${ctx.remote}/${ctx.branch}`]);
+}
+
 export interface FetchResult {
   /** The branch head on the remote after the fetch. */
   head: string;

@@ -26,6 +26,7 @@ import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
 import { commitMessageFor, describeGeneratedChange } from './commit-message.ts';
 import {
   checkoutCandidate,
+  checkoutRemoteHead,
   commitGenerated,
   ensureClone,
   fetchRemoteHead,
@@ -40,6 +41,7 @@ import {
   type RevisionCheckout,
 } from './git.ts';
 import { loadBobConfig, type BobConfig } from './bob-config.ts';
+import { headNeedsReconcile, initialRevisionState, judgeHead, type HeadFacts, type RevisionState } from './revision-tracker.ts';
 import { clearStaleIndexLocks, type FindGitProcesses } from './git-locks.ts';
 import { openHeartbeatStore, type HeartbeatStore, type PendingRegistration, type WriteStatus } from './heartbeats.ts';
 import { startHttpServer, type HttpLimits, type RunningHttpServer } from './http.ts';
@@ -305,7 +307,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     log.warn({ err }, 'last-good.json unusable: starting without a last good revision');
   }
   let desired: Desired | null = null;
-  let lastSeenHead: string | null = null;
+  /** Which revision is reconciled, and why not a newer one (revision-tracker.ts). */
+  let revisions: RevisionState = initialRevisionState(null);
   let lastAppliedHead: string | null = null;
 
   const state: DaemonStatus = {
@@ -434,6 +437,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       lastGood = null;
     }
   }
+  revisions = initialRevisionState(lastGood?.revision ?? null);
+  state.revision = revisions.revision;
 
   const originReached = (): void => {
     if (!state.origin.reachable) log.info({ since: state.origin.since }, 'origin reachable again');
@@ -459,68 +464,58 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     }
   }
 
-  /** A head that does not descend from the last good revision: history was rewritten. true: go on with it. */
-  async function acceptHistory(head: string): Promise<boolean> {
-    if (!lastGood || (await isAncestor(git, lastGood.revision, head))) {
-      if (state.rewritten && !state.rewritten.accepted) log.info({ head }, 'branch history consistent again');
-      if (state.rewritten && !state.rewritten.accepted) state.rewritten = null;
-      return true;
-    }
-    const accepted = options.allowForcePush === true;
-    if (state.rewritten?.to !== head) {
-      state.rewritten = { from: lastGood.revision, to: head, at: new Date().toISOString(), accepted };
-      log.error({ from: lastGood.revision, to: head, accepted }, accepted
-        ? 'BRANCH HISTORY REWRITTEN (force-push): accepted because --allow-force-push is set'
-        : 'BRANCH HISTORY REWRITTEN (force-push): refused; the last good revision is kept. Restore the history, or restart the daemon with --allow-force-push');
-    }
-    return accepted;
+  /** Mirrors the tracker's state into the status and the metrics. */
+  function setRevisionState(next: RevisionState): void {
+    if ((next.invalid?.revision ?? null) !== (revisions.invalid?.revision ?? null)) setInvalidRevision(metrics, next.invalid?.revision ?? null);
+    revisions = next;
+    state.revision = next.revision;
+    state.invalid = next.invalid;
+    state.rewritten = next.rewritten;
   }
 
-  /** Fetches; validates a new head and makes it the last good revision, or records why it is invalid. */
+  /** Fetches; judges a new head (revision-tracker.ts), answering its questions with git and the validator. */
   async function refreshRevision(): Promise<void> {
     const head = await fetchHead();
     if (head === null) return;
-    const fetched = { head };
-    if (fetched.head === lastSeenHead) return;
-    if (!(await acceptHistory(fetched.head))) return;
-    lastSeenHead = fetched.head;
-    if (lastGood?.revision === fetched.head) return;
-    // A link committed as (or in) generated/ would make Bob write through it: refused even in a generated-only change.
-    const generatedLinks = await linksInRevision(git, fetched.head, ['generated']);
-    if (generatedLinks.length > 0) {
-      state.invalid = { revision: fetched.head, problems: generatedLinks.map((l) => ({ file: l, line: 1, col: 1, severity: 'error' as const, rule: 'symlink', message: 'A symbolic link (or submodule) in generated/ is refused: Bob would write through it. Commit plain files (or nothing) there.' })) };
-      setInvalidRevision(metrics, fetched.head);
-      log.error({ revision: fetched.head, links: generatedLinks }, 'revision invalid: a link in generated/');
-      return;
-    }
-    // fleet/ at the head is the last good one (the daemon's own commits, or a change and its revert).
-    if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) {
-      state.revision = fetched.head;
-      if (state.invalid) {
-        state.invalid = null;
-        setInvalidRevision(metrics, null);
-        log.info({ revision: fetched.head }, 'branch head valid again');
+    const facts: HeadFacts = {};
+    let candidate: RevisionCheckout | null = null;
+    let loaded: { desired: Desired | null; problems: Problem[] } | null = null;
+    for (;;) {
+      const judged = judgeHead(revisions, head, facts, { allowForcePush: options.allowForcePush === true, now: new Date() });
+      if ('ask' in judged) {
+        const good = revisions.lastGood;
+        switch (judged.ask) {
+          case 'descends': facts.descends = good === null || (await isAncestor(git, good, head)); break;
+          case 'generatedLinks': facts.generatedLinks = await linksInRevision(git, head, ['generated']); break;
+          case 'generatedOnly': facts.generatedOnly = good !== null && (await isGeneratedOnly(git, good, head)); break;
+          case 'validation':
+            candidate = await checkoutCandidate(git, head);
+            loaded = await loadRevision(candidate);
+            facts.validation = loaded.desired ? { valid: true } : { valid: false, problems: loaded.problems };
+            break;
+        }
+        continue;
+      }
+      for (const note of judged.notes) {
+        if (note.startsWith('BRANCH HISTORY REWRITTEN')) log.error({ from: revisions.lastGood, to: head, accepted: options.allowForcePush === true }, note);
+        else log.info({ head }, note);
+      }
+      setRevisionState(judged.state);
+      if (judged.outcome === 'invalid') {
+        const problems = judged.state.invalid?.problems ?? [];
+        log.error({ revision: head, errors: problems.length, first: problems[0] }, 'revision invalid: keeping the last good one, no node touched');
+      }
+      if (judged.outcome === 'promoted' && candidate && loaded?.desired) {
+        lastGood = await promoteCandidate(git, candidate);
+        desired = loaded.desired;
+        setLastGoodRevision(metrics, lastGood.revision);
+        backoff.reconfigure({ baseMs: 10_000, maxMs: backoffMax() });
+        scheduler.reconfigure(schedulerSettings());
+        heartbeats.retain(new Set(desired.nodes.map((n) => n.name)));
+        log.info({ revision: lastGood.revision }, 'new revision validated');
       }
       return;
     }
-    const candidate = await checkoutCandidate(git, fetched.head);
-    const loaded = await loadRevision(candidate);
-    if (!loaded.desired) {
-      state.invalid = { revision: fetched.head, problems: loaded.problems };
-      setInvalidRevision(metrics, fetched.head);
-      log.error({ revision: fetched.head, errors: loaded.problems.length, first: loaded.problems[0] }, 'revision invalid: keeping the last good one, no node touched');
-      return;
-    }
-    lastGood = await promoteCandidate(git, candidate);
-    desired = loaded.desired;
-    state.revision = lastGood.revision;
-    state.invalid = null;
-    setInvalidRevision(metrics, null);
-    setLastGoodRevision(metrics, lastGood.revision);
-    backoff.reconfigure({ baseMs: 10_000, maxMs: backoffMax() });
-    scheduler.reconfigure(schedulerSettings());
-    heartbeats.retain(new Set(desired.nodes.map((n) => n.name)));
-    log.info({ revision: lastGood.revision }, 'new revision validated');
   }
 
   /** Nodes to leave alone this run: they failed recently and their backoff has not expired. */
@@ -575,7 +570,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       // The daemon's clone follows the remote head; generated/ is written there and committed.
       // Not while that head is a refused rewrite or unknown: then only the nodes are reconciled.
       const commitAllowed = state.origin.reachable && !(state.rewritten && !state.rewritten.accepted) && !state.invalid?.problems.some((p) => p.rule === 'symlink');
-      if (commitAllowed) await git.git.raw(['checkout', '--force', '-B', git.branch, `${git.remote}/${git.branch}`]);
+      if (commitAllowed) await checkoutRemoteHead(git);
       const generatedDir = join(git.dir, 'generated');
       const snapshotFile = join(git.dir, DEFAULT_SNAPSHOT_PATH);
       // As committed before this run, for the commit message (only the registry is kept).
@@ -677,7 +672,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           state.last.commit = commit.revision;
           lastAppliedHead = commit.revision;
           // A push race rebased our commit onto someone else's: their fleet change still needs a reconcile.
-          if (await isGeneratedOnly(git, lastGood.revision, commit.revision)) lastSeenHead = commit.revision;
+          if (await isGeneratedOnly(git, lastGood.revision, commit.revision)) revisions = { ...revisions, seen: commit.revision };
           else scheduler.trigger('commit');
           result = 'changed';
           log.info({ revision: commit.revision, changed: commit.changed, attempts: commit.attempts }, 'generated files committed and pushed');
@@ -707,16 +702,12 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   async function checkForCommits(): Promise<boolean> {
     const head = await fetchHead();
     if (head === null) return false;
-    const fetched = { head };
-    if (fetched.head === lastSeenHead) return false;
-    // A refused rewrite stays refused until the history is restored (reported once, in refreshRevision).
-    if (state.rewritten && !state.rewritten.accepted && state.rewritten.to === fetched.head) return false;
-    // While the head is invalid every new commit is validated (a revert must clear the error).
-    if (state.invalid) return true;
-    // The daemon's own commits (generated/ only) never trigger a reconcile.
-    if (lastAppliedHead && (await isGeneratedOnly(git, lastAppliedHead, fetched.head))) {
-      lastSeenHead = fetched.head;
-      lastAppliedHead = fetched.head;
+    const own = lastAppliedHead !== null && head !== revisions.seen && (await isGeneratedOnly(git, lastAppliedHead, head));
+    if (!headNeedsReconcile(revisions, head, own)) {
+      if (own && revisions.invalid === null) {
+        revisions = { ...revisions, seen: head };
+        lastAppliedHead = head;
+      }
       return false;
     }
     return true;
@@ -777,7 +768,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         branch: options.branch,
         onPush: (push) => {
           // A burst of pushes of the same head (redeliveries, replays) is one reconcile.
-          if (push.after !== null && (push.after === lastSeenHead || push.after === lastWebhookHead)) {
+          if (push.after !== null && (push.after === revisions.seen || push.after === lastWebhookHead)) {
             log.debug({ after: push.after }, 'push of a head already seen: no new reconcile');
             return;
           }
