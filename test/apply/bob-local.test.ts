@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBobAdapter } from '../../reconciler/src/apply/bob-local.ts';
-import type { StepOf } from '../../reconciler/src/plan/steps.ts';
+import type { StepOf } from '../../reconciler/src/model/steps.ts';
 
 let home: string;
 beforeEach(async () => {

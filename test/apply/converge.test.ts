@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGenerated } from '../../reconciler/src/generate/validate-generated.ts';
 import type { GeneratedFiles } from '../../reconciler/src/generate/generate.ts';
-import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/plan/desired-files.ts';
 import { applyOnce, desiredModels, isProbe, isStateChanging, listModels, logSizes, newCommands, registrations, startTestFleet, type TestFleet } from './sim-helpers.ts';
+import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/model/mac-layout.ts';
 
 const MARKER = '/tmp/fleet-apply-PWNED';
 let f: TestFleet;

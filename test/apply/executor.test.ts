@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan, backoffMs, isConverged, orderSteps } from '../../reconciler/src/apply/executor.ts';
 import type { ApplyOptions } from '../../reconciler/src/apply/context.ts';
-import type { NodePlan, Plan, Step } from '../../reconciler/src/plan/steps.ts';
-import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/plan/desired-files.ts';
+import type { NodePlan, Plan, Step } from '../../reconciler/src/model/steps.ts';
 import { fakeOllama, fakePool, instantClock, makeContext, observedNode, recordingLogger, recordingProgress, type Handler } from './fakes.ts';
+import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/model/mac-layout.ts';
 
 type Dist<T> = T extends unknown ? Omit<T, 'id' | 'node' | 'why' | 'after'> : never;
 function step(node: string, body: Dist<Step>, id: string, after: string[] = []): Step {

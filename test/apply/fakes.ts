@@ -4,7 +4,7 @@ import type { ExecOptions, ExecResult, RemoteSession } from '../../reconciler/sr
 import type { ShellLine } from '../../reconciler/src/shell/quote.ts';
 import type { ApplyContext, ApplyLogger, Clock, OllamaLike, ProgressSink, PullProgress, PullStream, SessionSource, StepResult } from '../../reconciler/src/apply/context.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
-import type { Step } from '../../reconciler/src/plan/steps.ts';
+import type { Step } from '../../reconciler/src/model/steps.ts';
 import { createGuard } from '../../reconciler/src/net/guard.ts';
 
 export type Reply = Partial<ExecResult> | Error;

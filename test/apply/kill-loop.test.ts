@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Ollama } from 'ollama';
 import { parse as parsePlist } from 'plist';
-import { MANAGED_PATHS, HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/plan/desired-files.ts';
 import { MANAGED_FILES } from '../../reconciler/src/schema/observed.ts';
 import { validateGenerated } from '../../reconciler/src/generate/validate-generated.ts';
 import { applyOnce, desiredModels, listModels, spawnApply, startTestFleet, type TestFleet } from './sim-helpers.ts';
+import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, MANAGED_PATHS } from '../../reconciler/src/model/mac-layout.ts';
 
 const ROUNDS = Number(process.env.APPLY_KILL_ROUNDS ?? 20);
 // An apply sometimes finishes before its random kill point: run rounds until ROUNDS kills landed, within a bound.

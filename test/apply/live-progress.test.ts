@@ -3,7 +3,7 @@
 // of pulls at a sane rate.
 import { describe, expect, it } from 'vitest';
 import { createLiveProgress, createProgressLog, fanOutProgress, formatBytesPerSecond, formatEta } from '../../reconciler/src/apply/progress.ts';
-import type { Step } from '../../reconciler/src/plan/steps.ts';
+import type { Step } from '../../reconciler/src/model/steps.ts';
 
 const pull: Step = { kind: 'pull-model', id: 'v/pull-model/llama3.1:8b', node: 'v', why: '', after: [], model: 'llama3.1:8b', bytes: 4_000_000_000 };
 const dirs: Step = { kind: 'make-dirs', id: 'v/make-dirs', node: 'v', why: '', after: [], paths: ['~/.symphony'] };

@@ -2,7 +2,7 @@
 // place on a TTY, one line per finished step either way.
 import { describe, expect, it } from 'vitest';
 import { createProgress, formatStepLine, renderBar } from '../../reconciler/src/apply/progress.ts';
-import type { Step } from '../../reconciler/src/plan/steps.ts';
+import type { Step } from '../../reconciler/src/model/steps.ts';
 
 const pull: Step = { kind: 'pull-model', id: 'v/pull-model/llama3.1:8b', node: 'v', why: '', after: [], model: 'llama3.1:8b', bytes: 1000 };
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Ollama } from 'ollama';
 import { runApply, type RunApplyOptions, type RunApplyResult } from '../../reconciler/src/apply/run-apply.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
-import { resolveNodes, type Desired } from '../../reconciler/src/load/desired.ts';
+import { resolveNodes, type Desired } from '../../reconciler/src/model/desired.ts';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import type { SimNodeInput } from '../../reconciler/src/sim/fleet-source.ts';

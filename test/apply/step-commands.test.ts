@@ -14,7 +14,7 @@ import {
   bootoutCommand, bootstrapCommand, hostnameCommands, hostnameManualInstructions, kickstartCommand, makeDirsCommand, nodePath,
   packageInstallCommand, packageUninstallCommand, parseCrontab, parseDfAvailable, writeCrontabCommand, writeFileCommand,
 } from '../../reconciler/src/apply/step-commands.ts';
-import type { StepOf } from '../../reconciler/src/plan/steps.ts';
+import type { StepOf } from '../../reconciler/src/model/steps.ts';
 import { findZsh } from '../../reconciler/src/sim/mac-userland.ts';
 import { hostileValues } from '../shell/command-lines.ts';
 

@@ -18,7 +18,7 @@ import { request } from 'node:http';
 import { signBeat } from '../../reconciler/src/daemon/heartbeat-auth.ts';
 import { createLogger } from '../../reconciler/src/daemon/logger.ts';
 import { startDaemon, type RunningDaemon } from '../../reconciler/src/daemon/run-daemon.ts';
-import { normalizeModelRef } from '../../reconciler/src/load/desired.ts';
+import { normalizeModelRef } from '../../reconciler/src/model/desired.ts';
 import type { Hardware } from '../../reconciler/src/schema/fleet.ts';
 import type { NodesRegistry, OpenclawWorkers } from '../../reconciler/src/schema/generated.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';

@@ -3,7 +3,7 @@
 // rewritten, generated-only), as Flux reports them.
 import { describe, expect, it } from 'vitest';
 import { headNeedsReconcile, initialRevisionState, judgeHead, type HeadFacts, type Judgement, type Question, type RevisionState } from '../../reconciler/src/daemon/revision-tracker.ts';
-import type { Problem } from '../../reconciler/src/validate/problem.ts';
+import type { Problem } from '../../reconciler/src/model/problem.ts';
 
 const NOW = new Date('2026-12-06T00:00:00Z');
 const problem: Problem = { file: 'fleet/nodes/x.yaml', line: 3, col: 7, severity: 'error', rule: 'unknown-role', message: 'no such role' };

@@ -6,7 +6,7 @@ import { estimateModelNeed, runtimeOf, usableMemory } from '../../reconciler/src
 import type { MemorySettings } from '../../reconciler/src/fit/estimate.ts';
 import { bestLargerModel, fitNode, smallestFittingHardware, suggestSmallerModel } from '../../reconciler/src/fit/fit-node.ts';
 import type { FitInput } from '../../reconciler/src/fit/fit-node.ts';
-import type { Desired, FullOllamaEnv } from '../../reconciler/src/load/desired.ts';
+import type { Desired, FullOllamaEnv } from '../../reconciler/src/model/desired.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import type { Hardware, ModelFacts } from '../../reconciler/src/schema/fleet.ts';
 

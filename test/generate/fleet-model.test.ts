@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { generate, type GeneratedFiles } from '../../reconciler/src/generate/generate.ts';
 import { validateGenerated } from '../../reconciler/src/generate/validate-generated.ts';
-import { resolveNode } from '../../reconciler/src/load/desired.ts';
+import { resolveNode } from '../../reconciler/src/model/desired.ts';
 import { plan } from '../../reconciler/src/plan/plan.ts';
 import type { Worker } from '../../reconciler/src/schema/generated.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBobConfig, parseBobConfig } from '../../reconciler/src/daemon/bob-config.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { createGuard } from '../../reconciler/src/net/guard.ts';
 import { fingerprint } from '../../reconciler/src/net/known-hosts.ts';
 import { openTofuStore } from '../../reconciler/src/net/tofu-store.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildProbe, MANAGED_FILE_PATHS, SECTIONS } from '../../reconciler/src/observe/probe.ts';
+import { buildProbe, SECTIONS } from '../../reconciler/src/observe/probe.ts';
 import { splitProbeOutput } from '../../reconciler/src/observe/parse-sections.ts';
 import { factsFromProbe } from '../../reconciler/src/observe/parse-probe.ts';
 import type { ExternalOllama } from '../../reconciler/src/observe/check-ollama.ts';
@@ -14,7 +14,7 @@ import { checkObserved } from '../../reconciler/src/observe/validate-observed.ts
 import type { ObservedFacts } from '../../reconciler/src/schema/observed.ts';
 import { ENV_FILE, HEARTBEAT_LINE, makeFakeMac, startFakeOllama } from './helpers/fake-mac.ts';
 import type { FakeMac, FakeOllama } from './helpers/fake-mac.ts';
-import { MANAGED_PATHS } from '../../reconciler/src/plan/desired-files.ts';
+import { MANAGED_DIRS, MANAGED_PATHS } from '../../reconciler/src/model/mac-layout.ts';
 
 let ollama: FakeOllama;
 const macs: FakeMac[] = [];
@@ -176,8 +176,11 @@ describe('probe output framing', () => {
     expect(facts.warnings).toContain('name.host: did not finish');
   });
 
-  it('reads the same paths that plan writes', () => {
-    expect(MANAGED_FILE_PATHS).toEqual(MANAGED_PATHS);
+  it('reads the paths plan writes and looks at every managed directory (one list, model/mac-layout.ts)', () => {
+    const script = buildProbe({ ollamaPort: 11434, nonce: 'n1' }).script.__shell;
+    for (const path of Object.values(MANAGED_PATHS)) expect(script).toContain(` ${path}`);
+    const dirsLine = script.split('\n').find((l) => l.startsWith('_fb dirs;')) ?? '';
+    expect(dirsLine).toContain(`for _d in ${MANAGED_DIRS.join(' ')};`);
   });
 
   it('quotes everything it interpolates', () => {

@@ -2,11 +2,11 @@
 // provisioned, hand-edited, hostile names and model tags), and fleets of them.
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { resolveNode, type Desired } from '../../reconciler/src/load/desired.ts';
-import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/plan/desired-files.ts';
+import { resolveNode, type Desired } from '../../reconciler/src/model/desired.ts';
 import type { NodeDoc } from '../../reconciler/src/schema/fleet.ts';
 import { MANAGED_FILES, type ObservedFacts, type ObservedNode, type ReachStatus } from '../../reconciler/src/schema/observed.ts';
 import { HARDWARE, ROLES, buildDesired } from './build-desired.ts';
+import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/model/mac-layout.ts';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 

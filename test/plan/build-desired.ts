@@ -1,7 +1,7 @@
 // A Desired built in code, shaped like fleet/ (the four seed roles, a small
 // hardware and model catalog), so plan and generate tests do not move when
 // the real fleet files do. Tests override what they need.
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, RoleDoc } from '../../reconciler/src/schema/fleet.ts';
 
 export const SETTINGS: FleetSettingsDoc = {

@@ -2,7 +2,7 @@
 // and "provisioned like today" nodes made by applying a plan with the model.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { plan, type PlanOptions } from '../../reconciler/src/plan/plan.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
 import { REGISTRY_URL, TODAY } from './build-desired.ts';

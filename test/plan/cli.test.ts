@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import { planSchema } from '../../reconciler/src/schema/plan.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';

@@ -10,15 +10,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { heartbeatRequestSchema, registerRequestSchema } from '../../reconciler/src/schema/registry-api.ts';
 import { parse as parsePlist } from 'plist';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveNode, type DesiredNode } from '../../reconciler/src/load/desired.ts';
-import {
-  HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, crontabInSync, renderCrontab, renderDesiredFiles, renderHeartbeatScript, renderLaunchdPlist,
-  renderOllamaEnv, renderSelfRegistration, type FileContext,
-} from '../../reconciler/src/plan/desired-files.ts';
+import { resolveNode, type DesiredNode } from '../../reconciler/src/model/desired.ts';
+import { crontabInSync, renderCrontab, renderDesiredFiles, renderHeartbeatScript, renderLaunchdPlist, renderOllamaEnv, renderSelfRegistration, type FileContext } from '../../reconciler/src/plan/desired-files.ts';
 import { plan } from '../../reconciler/src/plan/plan.ts';
 import { SETTINGS, buildDesired, node, seedNodes } from './build-desired.ts';
 import { OPTIONS, fixture } from './build-observed.ts';
 import { hostileString } from './arbitrary-observed.ts';
+import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/model/mac-layout.ts';
 
 const desired = buildDesired();
 const virtuoso = resolveNode(desired, seedNodes().find((n) => n.name === 'virtuoso')!);

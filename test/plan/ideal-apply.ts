@@ -3,10 +3,11 @@
 // empty" tests plan against itself without SSH. The switch is exhaustive, so
 // a new step kind fails here until the model knows it.
 import { createHash } from 'node:crypto';
-import { normalizeModelRef, resolveNode, type Desired } from '../../reconciler/src/load/desired.ts';
-import { homeOf, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
-import { assertNever, type NodePlan, type Plan, type Step } from '../../reconciler/src/plan/steps.ts';
+import { normalizeModelRef, resolveNode, type Desired } from '../../reconciler/src/model/desired.ts';
+import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
+import { assertNever, type NodePlan, type Plan, type Step } from '../../reconciler/src/model/steps.ts';
 import type { ObservedFacts, ObservedNode } from '../../reconciler/src/schema/observed.ts';
+import { homeOf } from '../../reconciler/src/model/mac-layout.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 

@@ -1,10 +1,10 @@
 // Properties of plan over any fleet state fast-check can think of.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveNode, type Desired } from '../../reconciler/src/load/desired.ts';
+import { resolveNode, type Desired } from '../../reconciler/src/model/desired.ts';
 import { freshObservation } from '../../reconciler/src/plan/fresh-node.ts';
 import { plan, type PlanOptions } from '../../reconciler/src/plan/plan.ts';
-import type { Plan } from '../../reconciler/src/plan/steps.ts';
+import type { Plan } from '../../reconciler/src/model/steps.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
 import { REGISTRY_URL, TODAY } from './build-desired.ts';
 import { fleetArb } from './arbitrary-observed.ts';

@@ -4,13 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { FleetError } from '../../reconciler/src/errors.ts';
-import { HEARTBEAT_CRON_LINE, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
+import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import { plan, planExitCode, type PlanOptions } from '../../reconciler/src/plan/plan.ts';
-import type { NodePlan, Step, StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
+import type { NodePlan, Step, StepKind, StepOf } from '../../reconciler/src/model/steps.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
 import { SETTINGS, TODAY, buildDesired, node, seedNodes } from './build-desired.ts';
 import { OPTIONS, fixture, provisioned } from './build-observed.ts';
 import { applyIdeal } from './ideal-apply.ts';
+import { HEARTBEAT_CRON_LINE } from '../../reconciler/src/model/mac-layout.ts';
 
 const desired = buildDesired();
 

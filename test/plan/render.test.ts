@@ -6,7 +6,7 @@ import { plan } from '../../reconciler/src/plan/plan.ts';
 import { renderJson, toPlanJson } from '../../reconciler/src/plan/render-json.ts';
 import { codeSpan, escapeMarkdown, renderMarkdown } from '../../reconciler/src/plan/render-markdown.ts';
 import { renderDriftLines, renderText } from '../../reconciler/src/plan/render-text.ts';
-import { STEP_KINDS, type Plan, type StepKind, type StepOf } from '../../reconciler/src/plan/steps.ts';
+import { STEP_KINDS, type Plan, type StepKind, type StepOf } from '../../reconciler/src/model/steps.ts';
 import { planSchema } from '../../reconciler/src/schema/plan.ts';
 import { buildDesired } from './build-desired.ts';
 import { OPTIONS, fixture, provisioned } from './build-observed.ts';

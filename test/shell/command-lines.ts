@@ -10,10 +10,11 @@ import {
   lintPlistCommand, makeDirsCommand, packageInstallCommand, packageUninstallCommand, readCrontabCommand, removeFileCommand,
   stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, firstHeartbeatCommand, type CommandPlan,
 } from '../../reconciler/src/apply/step-commands.ts';
-import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
-import type { StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
+import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
+import type { StepKind, StepOf } from '../../reconciler/src/model/steps.ts';
 import { raw } from '../../reconciler/src/shell/quote.ts';
 import { ollamaListCommand } from '../../reconciler/src/verify/verify-node.ts';
+import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/model/mac-layout.ts';
 
 export interface Line {
   /** What produced it: `probe`, a step kind, `heartbeat.sh`, `cron`. */

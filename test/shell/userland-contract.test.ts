@@ -2,7 +2,7 @@
 // (reconciler/src/shell/commands.ts): each utility listed, each option listed
 // with what macOS's man page says. GNU-only flags are the usual trap.
 import { describe, expect, it } from 'vitest';
-import { resolveNode } from '../../reconciler/src/load/desired.ts';
+import { resolveNode } from '../../reconciler/src/model/desired.ts';
 import { renderHeartbeatScript } from '../../reconciler/src/plan/desired-files.ts';
 import { MAC_UTILITIES, type MacUtility } from '../../reconciler/src/shell/commands.ts';
 import { SETTINGS, buildDesired, seedNodes } from '../plan/build-desired.ts';

@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveNode } from '../../reconciler/src/load/desired.ts';
+import { resolveNode } from '../../reconciler/src/model/desired.ts';
 import { renderHeartbeatScript } from '../../reconciler/src/plan/desired-files.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import type { SimNode } from '../../reconciler/src/sim/sim-node.ts';

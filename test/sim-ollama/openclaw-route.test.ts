@@ -12,7 +12,7 @@ import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../reconciler/src/generate/generate.ts';
 import { writeGenerated } from '../../reconciler/src/generate/write-generated.ts';
-import { normalizeModelRef } from '../../reconciler/src/load/desired.ts';
+import { normalizeModelRef } from '../../reconciler/src/model/desired.ts';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
 import { createConnectionPool } from '../../reconciler/src/observe/connections.ts';
 import { observeFleet } from '../../reconciler/src/observe/observe-fleet.ts';

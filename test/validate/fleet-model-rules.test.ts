@@ -2,11 +2,11 @@
 // as data (ids, routing references, models), near-limit memory, dates; and
 // root causes first: one mistake gives one error, not its follow-ons.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import type { NodeDoc } from '../../reconciler/src/schema/fleet.ts';
 import type { FleetModel } from '../../reconciler/src/validate/context.ts';
-import type { Problem } from '../../reconciler/src/validate/problem.ts';
+import type { Problem } from '../../reconciler/src/model/problem.ts';
 import { validateFleet } from '../../reconciler/src/validate/validate-fleet.ts';
 
 const repo = `${import.meta.dirname}/../..`;

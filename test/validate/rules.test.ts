@@ -1,13 +1,13 @@
 // validateFleet on plain data (no files): one rule at a time, then the
 // guarantees every rule shares (all problems reported, input untouched).
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Desired } from '../../reconciler/src/load/desired.ts';
+import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import type { NodeDoc } from '../../reconciler/src/schema/fleet.ts';
 import type { FleetModel } from '../../reconciler/src/validate/context.ts';
-import type { Problem } from '../../reconciler/src/validate/problem.ts';
+import type { Problem } from '../../reconciler/src/model/problem.ts';
 import { validateFleet } from '../../reconciler/src/validate/validate-fleet.ts';
-import { declaredWorkers } from '../../reconciler/src/validate/worker-ids.ts';
+import { declaredWorkers } from '../../reconciler/src/model/worker-ids.ts';
 
 const repo = `${import.meta.dirname}/../..`;
 const TODAY = '2026-11-24';

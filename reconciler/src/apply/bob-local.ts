@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { StepOf } from '../plan/steps.ts';
+import type { StepOf } from '../model/steps.ts';
 import type { BobAdapter } from './context.ts';
 
 export interface GeneratedContents {

@@ -2,7 +2,7 @@
 // hands back. Two applies, or many tests, can run at once with their own.
 import type { ConnectionGuard } from '../net/guard.ts';
 import type { RemoteSession } from '../net/remote.ts';
-import type { ManualReason, Step, StepKind, StepOf } from '../plan/steps.ts';
+import type { ManualReason, Step, StepKind, StepOf } from '../model/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 
 /** observe's connection pool, as far as apply needs it. */

@@ -5,13 +5,13 @@
 // signal that lets the current step finish (or stops a pull cleanly) and skips
 // the rest. Fleet-level steps on Bob run after every node is done.
 import pLimit from 'p-limit';
-import type { NodePlan, Plan, Step } from '../plan/steps.ts';
+import type { NodePlan, Plan, Step } from '../model/steps.ts';
 import type { RemoteSession } from '../net/remote.ts';
 import { CommandError, toCommandError } from './command-error.ts';
 import type { ApplyContext, ApplyOptions, ApplyResult, NodeApplyResult, NodeApplyStatus, StepOutcome, StepResult } from './context.ts';
 import type { NodeRuntime } from './node-runtime.ts';
 import { runStep } from './run-step.ts';
-import { brewPrefixFor } from '../plan/desired-files.ts';
+import { brewPrefix } from '../model/mac-layout.ts';
 
 /**
  * Dependency order for one node's steps: a ready step with the lowest plan
@@ -60,15 +60,15 @@ function createRuntime(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): 
   const facts = observed?.facts;
   const plannedBrew = np.steps.find((s) => s.kind === 'install-homebrew');
   const arch = facts?.hardware.architecture;
-  const brewPrefix = facts?.brew.prefix
-    ?? (plannedBrew?.kind === 'install-homebrew' ? plannedBrew.prefix : brewPrefixFor(arch === 'x86_64' ? 'x86_64' : 'arm64'));
+  const prefix = facts?.brew.prefix
+    ?? (plannedBrew?.kind === 'install-homebrew' ? plannedBrew.prefix : brewPrefix(arch === 'x86_64' ? 'x86_64' : 'arm64'));
   let current: RemoteSession | undefined;
   const rt: NodeRuntime = {
     node: np.node,
     ctx,
     options,
     facts,
-    brewPrefix,
+    brewPrefix: prefix,
     pulledBytes: 0,
     async session() {
       if (current) return current;

@@ -1,7 +1,7 @@
 // What a person sees while apply runs. On a TTY: one line per finished step and
 // a live progress bar per node and model being pulled, redrawn in place. Piped
 // or in CI: the same step lines, and a plain line per pull every 10% or 5 s.
-import type { Step } from '../plan/steps.ts';
+import type { Step } from '../model/steps.ts';
 import { printable } from '../plan/summarize-plan.ts';
 import type { ProgressSink, PullProgress, StepResult } from './context.ts';
 

@@ -2,8 +2,8 @@
 // check first, streamed progress, and /api/tags afterwards to prove the model
 // is there with its digest. An interrupted pull leaves `-partial` blobs that
 // Ollama resumes, so a retry (or the next apply) is simply another pull.
-import type { StepOf } from '../plan/steps.ts';
-import { normalizeModelRef } from '../load/desired.ts';
+import type { StepOf } from '../model/steps.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import { CommandError, toCommandError } from './command-error.ts';
 import type { OllamaLike, StepOutcome } from './context.ts';
 import { runRemote, type NodeRuntime } from './node-runtime.ts';

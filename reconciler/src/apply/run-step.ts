@@ -2,9 +2,9 @@
 // node's session, the Ollama client, Bob's registry API or Bob's own files.
 // Returns the outcome for everything expected (done, needs a person) and throws
 // a CommandError for failures; the executor decides about retries.
-import { assertNever, type Step, type StepOf } from '../plan/steps.ts';
+import { assertNever, type Step, type StepOf } from '../model/steps.ts';
 import { guardedFetch, LoopbackViolation } from '../net/guard.ts';
-import { crontabInSync, MANAGED_PATHS, renderCrontab } from '../plan/desired-files.ts';
+import { crontabInSync, renderCrontab } from '../plan/desired-files.ts';
 import { CommandError, createCommandError, toCommandError } from './command-error.ts';
 import type { StepOutcome } from './context.ts';
 import { resolveUid, runPlan, runRemote, type NodeRuntime } from './node-runtime.ts';
@@ -15,6 +15,7 @@ import {
   removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand, firstHeartbeatCommand, writeSecretCommand,
 } from './step-commands.ts';
 import { pullModel, removeModel } from './pull-model.ts';
+import { MANAGED_PATHS } from '../model/mac-layout.ts';
 
 const ok = (changed: boolean, detail?: string): StepOutcome => (detail === undefined ? { status: 'ok', changed } : { status: 'ok', changed, detail });
 
@@ -215,7 +216,7 @@ export async function runStep(rt: NodeRuntime, step: Step): Promise<StepOutcome>
       const r = await rt.ctx.bob.reloadOpenClaw();
       return r.signalled ? ok(true, r.message) : { status: 'ok', changed: false, warning: r.message };
     }
-    // Never done here: steps after it wait until a person has done it (plan/steps.ts).
+    // Never done here: steps after it wait until a person has done it (model/steps.ts).
     case 'manual': return { status: 'manual', reason: step.reason, instructions: [...step.instructions], blocksDependents: true };
     default: return assertNever(step);
   }

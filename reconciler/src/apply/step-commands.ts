@@ -8,7 +8,7 @@
 import { FleetError } from '../errors.ts';
 import { raw, sh, quote, type ShellLine } from '../shell/quote.ts';
 import { HOMEBREW_INSTALL_URL, macPath } from '../shell/commands.ts';
-import type { StepOf } from '../plan/steps.ts';
+import type { StepOf } from '../model/steps.ts';
 
 /**
  * A name that a command on the node reads as an operand (a package, a

@@ -4,7 +4,7 @@
 // targets file's (the simulated fleet), or one pinned in known_hosts, or the
 // one whose fingerprint --expect names; otherwise trusted for this one
 // read-only look and printed, so a person can check it and pin it.
-import type { Desired } from '../load/desired.ts';
+import type { Desired } from '../model/desired.ts';
 import { FleetError } from '../errors.ts';
 import type { ConnectionGuard } from '../net/guard.ts';
 import { connectNode, scanHostKey } from '../net/ssh.ts';

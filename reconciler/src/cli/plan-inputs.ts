@@ -1,7 +1,7 @@
 // The I/O shell around plan and generate: the fleet (refused when invalid),
 // the observations (live over SSH, or the snapshot with --offline), Bob's
 // registry URL, today's date, and what generate would change on disk.
-import type { Desired } from '../load/desired.ts';
+import type { Desired } from '../model/desired.ts';
 import { generate } from '../generate/generate.ts';
 import { changedGenerated, readGenerated } from '../generate/write-generated.ts';
 import { createGuard, loopbackOnly } from '../net/guard.ts';

@@ -1,7 +1,7 @@
 // How validation problems are printed: for people (text), for scripts (json)
 // and for GitHub Actions (workflow commands that become annotations on the
 // pull request's lines).
-import type { Problem } from '../validate/problem.ts';
+import type { Problem } from '../model/problem.ts';
 
 export const PROBLEM_FORMATS = ['text', 'json', 'github'] as const;
 export type ProblemFormat = (typeof PROBLEM_FORMATS)[number];

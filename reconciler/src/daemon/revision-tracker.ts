@@ -4,7 +4,7 @@
 // head (does it descend from the last good revision? does it link anything in
 // generated/? is only generated/ different? is its fleet/ valid?), answers
 // with git and the validator, and gets back the new state and what happened.
-import type { Problem } from '../validate/problem.ts';
+import type { Problem } from '../model/problem.ts';
 
 export interface RevisionState {
   /** The last head judged (each head is judged once). */

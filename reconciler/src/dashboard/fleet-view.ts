@@ -4,10 +4,10 @@
 import type { RunningStep } from '../apply/progress.ts';
 import type { DaemonStatus } from '../daemon/run-daemon.ts';
 import { buildCapacityReport } from '../fit/capacity-report.ts';
-import { resolveNode, type Desired } from '../load/desired.ts';
+import { resolveNode, type Desired } from '../model/desired.ts';
 import type { Worker } from '../schema/generated.ts';
 import type { HeartbeatRecord, ObservedNode } from '../schema/observed.ts';
-import type { Difference, NodeStatus } from '../plan/steps.ts';
+import type { Difference, NodeStatus } from '../model/steps.ts';
 import type { FleetEvent } from './events.ts';
 
 /** GB in the fit estimate are GiB (how Mac RAM is sold). */

@@ -1,8 +1,8 @@
 // `fleet capacity` as data: per node RAM, usable memory, models with their
 // estimated need, worst case, headroom and the best larger model that would
 // still fit; totals for the fleet. Renderers turn it into text, markdown, JSON.
-import { resolveNode } from '../load/desired.ts';
-import type { Desired } from '../load/desired.ts';
+import { resolveNode } from '../model/desired.ts';
+import type { Desired } from '../model/desired.ts';
 import { bestLargerModel, fitNode } from './fit-node.ts';
 import type { FitInput } from './fit-node.ts';
 

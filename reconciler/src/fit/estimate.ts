@@ -2,7 +2,7 @@
 // Pure arithmetic over the model catalog, the hardware catalog and the
 // `memory` constants in fleet.yaml; no number here is a lookup table.
 // Units: 1 GB = 2^30 bytes, the unit Macs sell RAM in ("16 GB" is 16 GiB).
-import type { FullOllamaEnv } from '../load/desired.ts';
+import type { FullOllamaEnv } from '../model/desired.ts';
 import type { FleetSettingsDoc, Hardware, ModelFacts } from '../schema/fleet.ts';
 
 export type MemorySettings = FleetSettingsDoc['memory'];

@@ -1,7 +1,7 @@
 // Does a node's worst case fit its memory? The worst case is the
 // OLLAMA_MAX_LOADED_MODELS largest assigned models loaded at once, each with
 // the node's pinned context and parallel slots.
-import type { FullOllamaEnv } from '../load/desired.ts';
+import type { FullOllamaEnv } from '../model/desired.ts';
 import type { Hardware, ModelFacts } from '../schema/fleet.ts';
 import { estimateModelNeed, runtimeOf, usableMemory } from './estimate.ts';
 import type { MemorySettings, ModelNeed, RuntimeSettings } from './estimate.ts';

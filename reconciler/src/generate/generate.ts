@@ -3,12 +3,12 @@
 // Pure and deterministic: keys and lists in a fixed order, and `last_updated`
 // moves only when the content does. Workers advertise only what was observed
 // working: models actually on the node, and enabled only when Bob reaches Ollama.
-import { resolveNode, type Desired, type DesiredNode } from '../load/desired.ts';
+import { resolveNode, type Desired, type DesiredNode } from '../model/desired.ts';
 import { IPV4 } from '../schema/common.ts';
 import type { NodesRegistry, OpenclawWorkers, RegistryNode, Worker, WorkerRoutingRule } from '../schema/generated.ts';
 import type { HeartbeatRecord, ObservedFacts, ObservedNode } from '../schema/observed.ts';
-import { normalizeModelRef } from '../load/desired.ts';
-import type { DeclaredWorker } from '../validate/worker-ids.ts';
+import { normalizeModelRef } from '../model/desired.ts';
+import type { DeclaredWorker } from '../model/worker-ids.ts';
 
 export interface GenerateOptions {
   /** What nodes told Bob's registry API; the newest heartbeat IP wins. */

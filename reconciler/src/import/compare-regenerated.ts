@@ -3,7 +3,7 @@
 // nodes as the files describe them. Lists of models and task types compare
 // as sets of normalised names; everything else compares as written. Pure.
 import type { GeneratedFiles } from '../generate/generate.ts';
-import { normalizeModelRef } from '../load/desired.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import type { HandFile } from './read-handwritten.ts';
 
 export interface RegeneratedChange {

@@ -8,12 +8,12 @@
 // generate would derive: the first generate pass finds the derived values,
 // the overrides make the second pass reproduce the files.
 import { displayModelName, generate, type GeneratedFiles } from '../generate/generate.ts';
-import { displayNameOf, normalizeModelRef, nodeModels, type Desired } from '../load/desired.ts';
+import { displayNameOf, normalizeModelRef, nodeModels, type Desired } from '../model/desired.ts';
 import { ADDRESS, IPV4, MODEL_REF, NODE_NAME, ONE_LINE, TASK_TYPE, WORKER_ID } from '../schema/common.ts';
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, NodeWorkerDoc, RoleDoc } from '../schema/fleet.ts';
 import type { Worker } from '../schema/generated.ts';
 import type { ObservedNode } from '../schema/observed.ts';
-import { workerIdBase } from '../validate/worker-ids.ts';
+import { workerIdBase } from '../model/worker-ids.ts';
 import type { HandFiles, HandHardware, HandNode, HandWorker, ImportNote } from './read-handwritten.ts';
 
 export interface ImportBase {

@@ -11,8 +11,8 @@ import type StandaloneModule from 'ajv/dist/standalone/index.js';
 import { ADDRESS, BREW_NAME, DATE, HW_ID, IPV4, MODEL_REF, NODE_NAME, ONE_LINE, ROLE_NAME, WORKER_ID } from '../schema/common.ts';
 import { fleetSettingsSchema, hardwareCatalogSchema, modelCatalogSchema, nodeSchema, retiredSchema, roleSchema } from '../schema/fleet.ts';
 import { closestWord } from '../validate/closest-word.ts';
-import { quoteValue } from '../validate/problem.ts';
-import type { Problem } from '../validate/problem.ts';
+import { quoteValue } from '../model/problem.ts';
+import type { Problem } from '../model/problem.ts';
 import type { PathSegment, YamlSource } from './parse-yaml.ts';
 
 export type YamlKind = 'settings' | 'node' | 'role' | 'hardware' | 'models' | 'retired';

@@ -7,13 +7,13 @@ import { FleetError } from '../errors.ts';
 import type { FleetSettingsDoc, Hardware, ModelCatalogDoc, ModelFacts, NodeDoc, RetiredDoc, RoleDoc, HardwareCatalogDoc } from '../schema/fleet.ts';
 import type { DocRef, FleetModel, Location } from '../validate/context.ts';
 import { formatDate } from '../validate/dates.ts';
-import { countErrors, sortProblems } from '../validate/problem.ts';
-import type { Problem } from '../validate/problem.ts';
+import { countErrors, sortProblems } from '../model/problem.ts';
+import type { Problem } from '../model/problem.ts';
 import { validateFleet } from '../validate/validate-fleet.ts';
 import { checkSchema } from './check-schema.ts';
 import type { YamlKind } from './check-schema.ts';
-import type { Desired } from './desired.ts';
-import { normalizeModelRef } from './desired.ts';
+import type { Desired } from '../model/desired.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import { checkTextFile, DEFAULT_LIMITS, parseYamlFile } from './parse-yaml.ts';
 import type { ParseLimits, PathSegment, YamlSource } from './parse-yaml.ts';
 

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isAlias, isMap, isPair, isScalar, isCollection, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
-import type { Problem } from '../validate/problem.ts';
+import type { Problem } from '../model/problem.ts';
 
 export type PathSegment = string | number;
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { Desired } from '../load/desired.ts';
+import type { Desired } from '../model/desired.ts';
 import type { ConnectionGuard } from '../net/guard.ts';
 import { findHostKeys, parseKnownHosts } from '../net/known-hosts.ts';
 import { connectNode, knownHostsNames } from '../net/ssh.ts';

@@ -4,7 +4,7 @@
 // the node's Ollama directly; the pure parsers turn both into facts. Facts
 // that change only across a reboot are gathered once per connection.
 import pLimit from 'p-limit';
-import type { Desired } from '../load/desired.ts';
+import type { Desired } from '../model/desired.ts';
 import { FleetError } from '../errors.ts';
 import type { ConnectionGuard } from '../net/guard.ts';
 import type { ObservedNode } from '../schema/observed.ts';

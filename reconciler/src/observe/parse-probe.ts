@@ -11,8 +11,8 @@ import { parseCrontab, parseLaunchctlLabel } from './parse-launchd.ts';
 import { CLI_FROM_KEG, parseCurlMulti, parseManifestListing, parseOllamaCliVersion, parsePsBody, parseTagsBody, parseVersionBody } from './parse-ollama.ts';
 import type { CurlResponse } from './parse-ollama.ts';
 import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, parseScutilName, parseSudo, parseSwVers, parseSysctlValues, parseUname, parseWcBytes } from './parse-system.ts';
-import { BREW_SERVICE } from '../plan/desired-files.ts';
-import { BREW_OLLAMA_LABEL, curlMarker, MANAGED_FILE_PATHS, OLLAMA_AGENT_LABEL, SYSCTL_NAMES } from './probe.ts';
+import { curlMarker, SYSCTL_NAMES } from './probe.ts';
+import { AGENT_LABEL, BREW_OLLAMA_LABEL, BREW_SERVICE, MANAGED_PATHS } from '../model/mac-layout.ts';
 
 export interface FactsResult {
   facts: ObservedFacts;
@@ -86,11 +86,11 @@ export function factsFromProbe(sections: ProbeSections, external: ExternalOllama
 
   const files = {} as Record<ManagedFileId, ObservedFile>;
   const fileSection = get('files');
-  const contents = splitHeadOutput(fileSection.stdout, MANAGED_FILES.map((id) => MANAGED_FILE_PATHS[id]));
-  for (const id of MANAGED_FILES) files[id] = observeFileContent(contents.get(MANAGED_FILE_PATHS[id]));
+  const contents = splitHeadOutput(fileSection.stdout, MANAGED_FILES.map((id) => MANAGED_PATHS[id]));
+  for (const id of MANAGED_FILES) files[id] = observeFileContent(contents.get(MANAGED_PATHS[id]));
 
   const agentSection = get('launchd.ollama');
-  const agent = parseLaunchctlLabel(agentSection.stdout, agentSection.code, OLLAMA_AGENT_LABEL, agentSection.stderr);
+  const agent = parseLaunchctlLabel(agentSection.stdout, agentSection.code, AGENT_LABEL, agentSection.stderr);
   if (agent === null && agentSection.code !== null) warnings.push(`launchctl: ${firstLine(agentSection.stderr) || `exit ${String(agentSection.code)}`}`);
 
   const cron = get('cron');

@@ -12,25 +12,13 @@
 // launchd instead of `brew services list`, the three local Ollama calls share
 // one curl, and the managed files are read by one `head`.
 import { randomBytes } from 'node:crypto';
-import type { ManagedFileId } from '../schema/observed.ts';
 import { MANAGED_FILES } from '../schema/observed.ts';
 import { raw, sh } from '../shell/quote.ts';
 import { MAC_ROOT } from '../shell/commands.ts';
 import type { ShellLine } from '../shell/quote.ts';
-import { AGENT_LABEL, BREW_SERVICE, MANAGED_PATHS } from '../plan/desired-files.ts';
 import { CLI_FROM_KEG } from './parse-ollama.ts';
 import { probeMarker } from './parse-sections.ts';
-
-/** Managed files, relative to the node's home: the paths plan and apply write. */
-export const MANAGED_FILE_PATHS: Record<ManagedFileId, string> = MANAGED_PATHS;
-
-/** Managed directories, relative to home; reported in facts.dirs as `~/<dir>`. */
-export const MANAGED_DIRS = ['.ollama', '.symphony', '.symphony/logs', '.symphony/registry', 'Library/LaunchAgents'] as const;
-
-export const OLLAMA_AGENT_LABEL = AGENT_LABEL;
-
-/** Homebrew's own agent for Ollama (`brew services start ollama`): a second server on the agent's port. */
-export const BREW_OLLAMA_LABEL = `homebrew.mxcl.${BREW_SERVICE}`;
+import { AGENT_LABEL, BREW_OLLAMA_LABEL, MANAGED_DIRS, MANAGED_PATHS } from '../model/mac-layout.ts';
 
 /** A file bigger than this is read only up to it (+1 byte, to know it was cut). */
 export const FILE_READ_MAX = 256 * 1024;
@@ -81,7 +69,7 @@ export function buildProbe(options: ProbeOptions): Probe {
   const nonce = options.nonce ?? randomBytes(12).toString('hex');
   const curlMax = options.curlTimeoutS ?? 3;
   const urls = LOCAL_OLLAMA_PATHS.map((p) => `http://127.0.0.1:${options.ollamaPort}${p}`);
-  const files = MANAGED_FILES.map((id) => MANAGED_FILE_PATHS[id]);
+  const files = MANAGED_FILES.map((id) => MANAGED_PATHS[id]);
   const lines: ShellLine[] = [
     sh`_fm=${probeMarker(nonce)}`,
     // _fb NAME: begin a section on both streams; _fe STATUS: end it on stdout.
@@ -119,7 +107,7 @@ export function buildProbe(options: ProbeOptions): Probe {
     sh`_fb ollama.local; curl -s --connect-timeout 2 -m ${curlMax} -w ${`\\n${curlMarker(nonce)} %{http_code} %{exitcode}\\n`} ${urls}; _fe $?`,
     // Relative names, so head's headers are known text: `==> .ollama/ollama.env <==`.
     sh`_fb files; (cd "$HOME" && head -c ${FILE_READ_MAX + 1} /dev/null ${files}); _fe $?`,
-    sh`_fb launchd.ollama; launchctl list ${OLLAMA_AGENT_LABEL}; _fe $?`,
+    sh`_fb launchd.ollama; launchctl list ${AGENT_LABEL}; _fe $?`,
     raw('_fb cron; crontab -l; _fe $?'),
     raw('_fb sudo; sudo -n true; _fe $?'),
     raw('_fb net.ip; ipconfig getifaddr en0 || ipconfig getifaddr en1; _fe $?'),

@@ -1,6 +1,6 @@
 // One sentence per step, for people: the renderers, apply's progress lines and logs.
 import { formatBytes } from './manual-steps.ts';
-import { assertNever, type Step } from './steps.ts';
+import { assertNever, type Step } from '../model/steps.ts';
 
 const MANUAL_TITLE = {
   'ssh-bootstrap': 'Bootstrap SSH by hand (Remote Login and Bob\'s key)',

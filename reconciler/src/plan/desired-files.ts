@@ -3,46 +3,13 @@
 // (by sha256), apply writes them unchanged, so the two can never disagree.
 import { createHash } from 'node:crypto';
 import { build as buildPlist } from 'plist';
-import type { DesiredNode, FullOllamaEnv } from '../load/desired.ts';
+import type { DesiredNode, FullOllamaEnv } from '../model/desired.ts';
 import type { FleetSettingsDoc } from '../schema/fleet.ts';
-import type { ManagedFileId, ObservedFacts } from '../schema/observed.ts';
+import type { ManagedFileId } from '../schema/observed.ts';
 import { IPV4 } from '../schema/common.ts';
 import { quote } from '../shell/quote.ts';
 import { MAC_ROOT } from '../shell/commands.ts';
-
-export type BrewPrefix = '/opt/homebrew' | '/usr/local';
-
-export const AGENT_LABEL = 'com.symphony.ollama';
-export const BREW_SERVICE = 'ollama';
-
-/** Where each managed file lives, relative to the home directory. */
-export const MANAGED_PATHS: Record<ManagedFileId, string> = {
-  ollama_env: '.ollama/ollama.env',
-  launchd_plist: `Library/LaunchAgents/${AGENT_LABEL}.plist`,
-  heartbeat_script: '.symphony/heartbeat.sh',
-  harpa_instructions: '.symphony/harpa_setup_instructions.txt',
-  self_registration: '.symphony/registry/self_registration.json',
-};
-
-/** The node's heartbeat key (64 hex digits and a newline, 0600), relative to home: installed by apply, never read by observe. */
-export const HEARTBEAT_KEY_PATH = '.symphony/heartbeat.key';
-
-/** Directories the managed files and logs need, relative to home, parents first. */
-export function managedDirs(node: DesiredNode): string[] {
-  const dirs = ['.symphony', '.symphony/logs', '.symphony/registry'];
-  if (node.role.services.ollama) dirs.push('.ollama', 'Library/LaunchAgents');
-  return dirs;
-}
-
-export function brewPrefixFor(architecture: 'arm64' | 'x86_64'): BrewPrefix {
-  return architecture === 'arm64' ? '/opt/homebrew' : '/usr/local';
-}
-
-/** The node's home: what observe saw, else the macOS default for the SSH user. */
-export function homeOf(facts: Pick<ObservedFacts, 'home'> | undefined, sshUser: string): string {
-  const home = facts?.home;
-  return home !== undefined && home !== null && home.startsWith('/') ? home.replace(/\/+$/, '') : `/Users/${sshUser}`;
-}
+import { AGENT_LABEL, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, type BrewPrefix } from '../model/mac-layout.ts';
 
 export function sha256Of(content: string): string {
   return createHash('sha256').update(content, 'utf8').digest('hex');
@@ -264,8 +231,6 @@ export function registeredAtOf(node: DesiredNode, observedContent: string | unde
 
 // ---- crontab ----
 
-export const HEARTBEAT_CRON_LINE = '* * * * * bash ~/.symphony/heartbeat.sh';
-export const HEARTBEAT_MARKER = '# symphony-fleet: heartbeat (managed by fleet apply; this line and the next are replaced)';
 
 /** A line that runs our heartbeat, however it was written (the seed wrote an absolute path). */
 function isHeartbeatLine(line: string): boolean {

@@ -1,7 +1,7 @@
 // "As if fresh": what a factory-fresh Mac with SSH bootstrapped would look like
 // to observe. Offline plans use it for a node the snapshot has never seen, so a
 // pull request that adds a node previews its whole provisioning.
-import type { DesiredNode } from '../load/desired.ts';
+import type { DesiredNode } from '../model/desired.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 
 export function freshObservation(node: DesiredNode, observedAt: string): ObservedNode {

@@ -1,10 +1,10 @@
 // The exact instructions of the steps a person must do. Every command shown is
 // built with sh``, so a hostile name can be copied and pasted without running.
-import type { DesiredNode } from '../load/desired.ts';
+import type { DesiredNode } from '../model/desired.ts';
 import type { FleetSettingsDoc, Hardware } from '../schema/fleet.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import { quote, raw, sh, type ShellLine } from '../shell/quote.ts';
-import type { ManualReason, StepOf } from './steps.ts';
+import type { ManualReason, StepOf } from '../model/steps.ts';
 
 type Manual = StepOf<'manual'>;
 

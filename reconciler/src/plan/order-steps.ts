@@ -1,7 +1,7 @@
 // A stable topological order: among the steps whose dependencies are done,
 // the one with the lowest kind rank goes first, then the one emitted first.
 // Same steps in, same order out, whatever the input order of ties.
-import type { Step, StepKind } from './steps.ts';
+import type { Step, StepKind } from '../model/steps.ts';
 
 const RANK: Record<StepKind, number> = {
   'manual': 0,

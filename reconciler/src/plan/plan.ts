@@ -2,21 +2,19 @@
 // Pure: no clock (today comes in), no network, no filesystem. Every step says
 // why (the observed fact) and what it waits for; the order is a stable
 // topological order, so the same input always gives the same plan.
-import { normalizeModelRef, resolveNode, type Desired, type DesiredNode } from '../load/desired.ts';
+import { normalizeModelRef, resolveNode, type Desired, type DesiredNode } from '../model/desired.ts';
 import { FleetError } from '../errors.ts';
 import type { Hardware } from '../schema/fleet.ts';
 import { MANAGED_FILES, type ManagedFileId, type ObservedFacts, type ObservedNode } from '../schema/observed.ts';
-import {
-  AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefixFor, crontabInSync, heartbeatLinesOf,
-  homeOf, managedDirs, registeredAtOf, renderDesiredFiles, selfRegistrationOf, wantedFiles, type DesiredFile, type FileContext,
-} from './desired-files.ts';
+import { crontabInSync, heartbeatLinesOf, registeredAtOf, renderDesiredFiles, selfRegistrationOf, wantedFiles, type DesiredFile, type FileContext } from './desired-files.ts';
 import { freshObservation } from './fresh-node.ts';
 import {
   authFailedStep, diskSpaceStep, formatBytes, hardwareMismatchStep, harpaStep, homebrewSudoStep, hostKeyStep, hostnameSudoStep,
   sshBootstrapStep, tofuStep,
 } from './manual-steps.ts';
 import { orderSteps } from './order-steps.ts';
-import type { Difference, NodePlan, NodeStatus, Plan, Step } from './steps.ts';
+import type { Difference, NodePlan, NodeStatus, Plan, Step } from '../model/steps.ts';
+import { AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefix, homeOf, managedDirs } from '../model/mac-layout.ts';
 
 export interface PlanOptions {
   /** Remove models and software no longer desired (retired nodes lose their models regardless). */
@@ -199,7 +197,7 @@ function fileContextOf(ctx: NodeContext): FileContext {
     node,
     settings: desired.settings,
     home: homeOf(facts, desired.settings.ssh.user),
-    brewPrefix: brewPrefixFor(ctx.hardware.architecture),
+    brewPrefix: brewPrefix(ctx.hardware.architecture),
     registryUrl: options.registryUrl.replace(/\/+$/, ''),
     ip: facts.ip,
     registeredAt: registeredAtOf(node, facts.files.self_registration?.content, options.today),
@@ -280,7 +278,7 @@ function planActive(ctx: NodeContext): Built {
   const ollamaFormulaId = packageIds.get(`formula/${BREW_SERVICE}`);
 
   // Managed directories.
-  const missingDirs = managedDirs(node).filter((rel) => !dirExists(facts, home, rel));
+  const missingDirs = managedDirs(node.role.services.ollama).filter((rel) => !dirExists(facts, home, rel));
   let dirsId: string | undefined;
   if (missingDirs.length > 0) {
     for (const rel of missingDirs) differences.push({ field: `dirs.~/${rel}`, desired: 'present', observed: null });

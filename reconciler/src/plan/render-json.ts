@@ -1,9 +1,9 @@
 // The plan for scripts: `fleet plan --format json`, valid against schema/plan.ts.
-import type { NodeStatus, Plan, Step } from './steps.ts';
+import type { NodeStatus, Plan, Step } from '../model/steps.ts';
 import { describeStep, effectOf, type StepEffect } from './describe-step.ts';
 import { summarizePlan, type PlanSummary } from './summarize-plan.ts';
 import { planSchema } from '../schema/plan.ts';
-import type { Difference } from './steps.ts';
+import type { Difference } from '../model/steps.ts';
 
 export type StepJson = Step & { description: string; effect: StepEffect };
 

@@ -4,7 +4,7 @@
 import { describeStep } from './describe-step.ts';
 import { formatBytes } from './manual-steps.ts';
 import { describeSummary, printable, summarizePlan } from './summarize-plan.ts';
-import { assertNever, type NodePlan, type NodeStatus, type Plan, type Step } from './steps.ts';
+import { assertNever, type NodePlan, type NodeStatus, type Plan, type Step } from '../model/steps.ts';
 
 export interface MarkdownOptions {
   /** A first line such as a hidden marker comment the workflow finds the comment by. */

@@ -2,7 +2,7 @@
 import { describeStep, effectOf, type StepEffect } from './describe-step.ts';
 import { formatBytes } from './manual-steps.ts';
 import { STATUS_ORDER, describeSummary, printable, summarizePlan } from './summarize-plan.ts';
-import { assertNever, type Difference, type NodePlan, type NodeStatus, type Plan, type Step } from './steps.ts';
+import { assertNever, type Difference, type NodePlan, type NodeStatus, type Plan, type Step } from '../model/steps.ts';
 
 export interface TextOptions {
   color: boolean;

@@ -1,6 +1,6 @@
 // Totals every renderer shows, computed once.
 import { planExitCode } from './plan.ts';
-import type { NodeStatus, Plan } from './steps.ts';
+import type { NodeStatus, Plan } from '../model/steps.ts';
 
 export interface PlanSummary {
   nodes: number;

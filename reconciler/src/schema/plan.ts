@@ -1,6 +1,6 @@
 // The JSON that `fleet plan --format json` prints (plan/render-json.ts): a Plan
 // plus a summary and a sentence per step. A test checks the step kinds here
-// against STEP_KINDS in plan/steps.ts, so the two cannot drift apart. The
+// against STEP_KINDS in model/steps.ts, so the two cannot drift apart. The
 // TypeScript side is the Step union itself (render-json.ts), not FromSchema.
 import { MANAGED_FILES } from './observed.ts';
 

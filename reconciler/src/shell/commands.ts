@@ -375,11 +375,6 @@ export function macUtility(name: string): MacUtility | undefined {
 /** The PATH of an SSH command on a Mac: `zsh -c` in a non-login session. */
 export const MAC_SSH_PATH = '/usr/bin:/bin:/usr/sbin:/sbin';
 
-/** The Homebrew prefix for an architecture. */
-export function brewPrefix(arch: 'arm64' | 'x86_64'): '/opt/homebrew' | '/usr/local' {
-  return arch === 'arm64' ? '/opt/homebrew' : '/usr/local';
-}
-
 /**
  * The one seam between a Mac and the simulator, as a shell expansion: empty on
  * a Mac, the node's own root directory in the simulator. Every absolute Mac

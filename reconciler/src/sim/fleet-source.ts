@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { FleetError } from '../errors.ts';
 import type { Hardware } from '../schema/fleet.ts';
-import { normalizeModelRef } from '../load/desired.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import { readHardwareCatalog } from './hardware-profile.ts';
 
 export interface SimNodeInput {

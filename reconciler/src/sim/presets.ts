@@ -8,9 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'plist';
-import { brewPrefix } from '../shell/commands.ts';
 import { readCasks, readFormulae, writeCask, writeFormula, writeHomebrew } from './homebrew-files.ts';
 import type { NodePaths } from './layout.ts';
+import { brewPrefix } from '../model/mac-layout.ts';
 
 export type PresetName = 'fresh' | 'provisioned';
 

@@ -2,7 +2,7 @@
 // to turn "this value in that document" into file:line:col.
 import type { PathSegment } from '../load/parse-yaml.ts';
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, RetiredDoc, RoleDoc } from '../schema/fleet.ts';
-import type { Problem, Severity } from './problem.ts';
+import type { Problem, Severity } from '../model/problem.ts';
 
 /**
  * The fleet as the rules see it. A Desired is one; a part whose file did not

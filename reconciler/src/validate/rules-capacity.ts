@@ -1,7 +1,7 @@
 // Memory and disk: every node's worst case must fit what the Mac gives models
 // (see fit/), and its models must fit on its disk.
-import { normalizeModelRef, resolveNode } from '../load/desired.ts';
-import type { Desired, DesiredNode } from '../load/desired.ts';
+import { normalizeModelRef, resolveNode } from '../model/desired.ts';
+import type { Desired, DesiredNode } from '../model/desired.ts';
 import { formatGb } from '../fit/estimate.ts';
 import type { MemorySettings } from '../fit/estimate.ts';
 import { fitNode, smallestFittingHardware, suggestSmallerModel } from '../fit/fit-node.ts';

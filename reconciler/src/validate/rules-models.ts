@@ -2,11 +2,11 @@
 // need is unknown. One error per unknown name, where it is first named, with
 // the other places listed: a typo copied to five files is one mistake, and a
 // catalog entry with a typo in its key is one mistake too.
-import { normalizeModelRef } from '../load/desired.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import { closestWord } from './closest-word.ts';
 import { nodeRef } from './context.ts';
 import type { DocRef, RuleContext } from './context.ts';
-import { quoteValue } from './problem.ts';
+import { quoteValue } from '../model/problem.ts';
 
 interface ModelMention {
   doc: DocRef;

@@ -6,7 +6,7 @@ import { nodeRef } from './context.ts';
 import type { RuleContext } from './context.ts';
 import { addMonths, isValidDate } from './dates.ts';
 import { ORCHESTRAL_NAMES, SEED_NAMES } from './orchestral-names.ts';
-import { quoteValue } from './problem.ts';
+import { quoteValue } from '../model/problem.ts';
 
 /** Months before a retired name may be used again (seed: avoid SSH key confusion). */
 export const NAME_REUSE_MONTHS = 6;

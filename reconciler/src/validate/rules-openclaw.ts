@@ -1,12 +1,12 @@
 // Rules about Bob and OpenClaw: one hq, Bob is a real hq node, worker ids are
 // unique and routing rules name workers that exist.
-import { nodeModels, normalizeModelRef } from '../load/desired.ts';
+import { nodeModels, normalizeModelRef } from '../model/desired.ts';
 import type { NodeDoc, RoleDoc, RoutingRule } from '../schema/fleet.ts';
 import { closestWord } from './closest-word.ts';
 import { nodeRef } from './context.ts';
 import type { DocRef, RuleContext } from './context.ts';
-import { quoteValue } from './problem.ts';
-import { declaredWorkers, workerIdBase, type DeclaredWorker } from './worker-ids.ts';
+import { quoteValue } from '../model/problem.ts';
+import { declaredWorkers, workerIdBase, type DeclaredWorker } from '../model/worker-ids.ts';
 
 const SETTINGS: DocRef = { kind: 'settings' };
 

@@ -2,7 +2,7 @@
 // out (not just the first), each at a file, line and column.
 import type { FleetModel, ValidateOptions } from './context.ts';
 import { RuleContext } from './context.ts';
-import type { Problem } from './problem.ts';
+import type { Problem } from '../model/problem.ts';
 import { checkCapacity } from './rules-capacity.ts';
 import { checkHardwareCatalog, checkRoles } from './rules-catalogs.ts';
 import { checkModelReferences } from './rules-models.ts';

@@ -1,8 +1,8 @@
 // `fleet verify`: the guide's "Verify from Bob", done the way it works on a
 // real Mac. Pure: each check turns what was gathered (verify-node.ts) into a
 // verdict a person can act on. No clock, network or filesystem here.
-import type { DesiredNode } from '../load/desired.ts';
-import { normalizeModelRef } from '../load/desired.ts';
+import type { DesiredNode } from '../model/desired.ts';
+import { normalizeModelRef } from '../model/desired.ts';
 import type { ModelFacts } from '../schema/fleet.ts';
 import type { GeneratedFiles } from '../generate/generate.ts';
 import type { HeartbeatRecord } from '../schema/observed.ts';

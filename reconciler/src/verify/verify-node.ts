@@ -7,17 +7,18 @@
 // the official client; Bob's generated files; the node's last heartbeat from
 // Bob's registry API.
 import { Ollama } from 'ollama';
-import type { Desired, DesiredNode } from '../load/desired.ts';
-import { resolveNode } from '../load/desired.ts';
+import type { Desired, DesiredNode } from '../model/desired.ts';
+import { resolveNode } from '../model/desired.ts';
 import { guardedFetch, guardUrl, type ConnectionGuard } from '../net/guard.ts';
 import type { ConnectionPool } from '../observe/connections.ts';
 import { ollamaUrlFor } from '../observe/connections.ts';
 import { parseOllamaList } from '../observe/parse-ollama.ts';
 import type { HeartbeatRecord } from '../schema/observed.ts';
-import { brewPrefix, macPath } from '../shell/commands.ts';
+import { macPath } from '../shell/commands.ts';
 import { sh, type ShellLine } from '../shell/quote.ts';
 import type { GeneratedFiles } from '../generate/generate.ts';
 import { judgeNode, modelsToTry, type Check, type Gathered, type Probe } from './checks.ts';
+import { brewPrefix } from '../model/mac-layout.ts';
 
 /** The guide's check, done right: the CLI by its absolute path under the node's Homebrew prefix. */
 export function ollamaListCommand(prefix: string): ShellLine {

@@ -10,12 +10,12 @@ import { stringify } from 'yaml';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
 import { formatGb } from '../../fit/estimate.ts';
-import { normalizeModelRef, resolveNode } from '../../load/desired.ts';
+import { normalizeModelRef, resolveNode } from '../../model/desired.ts';
 import type { FleetFile } from '../../load/load-fleet.ts';
 import { NODE_NAME } from '../../schema/common.ts';
 import type { NodeDoc } from '../../schema/fleet.ts';
 import { formatDate } from '../../validate/dates.ts';
-import type { Problem } from '../../validate/problem.ts';
+import type { Problem } from '../../model/problem.ts';
 import { parseTodayFlag } from './validate.ts';
 import { defaultFleetDir } from '../repo-root.ts';
 

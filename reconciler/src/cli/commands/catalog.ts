@@ -12,7 +12,7 @@ import { Document, isScalar, parse, visit } from 'yaml';
 import { modelFactsFromShow, type ShowAnswer } from '../../catalog/model-facts.ts';
 import { FleetError } from '../../errors.ts';
 import { replaceYamlValue } from '../../import/write-import.ts';
-import { normalizeModelRef } from '../../load/desired.ts';
+import { normalizeModelRef } from '../../model/desired.ts';
 import { loadFleet } from '../../load/load-fleet.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
 import { resolveTargets } from '../../observe/connections.ts';

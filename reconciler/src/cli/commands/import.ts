@@ -16,7 +16,7 @@ import { importFleet, type ImportBase } from '../../import/import-fleet.ts';
 import { readHandwritten, type ImportNote } from '../../import/read-handwritten.ts';
 import { writeImport } from '../../import/write-import.ts';
 import { loadFleet } from '../../load/load-fleet.ts';
-import { countErrors } from '../../validate/problem.ts';
+import { countErrors } from '../../model/problem.ts';
 import { renderProblems } from '../problem-output.ts';
 import { todayOf } from '../plan-inputs.ts';
 import { parseTodayFlag } from './validate.ts';

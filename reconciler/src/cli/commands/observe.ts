@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { FleetError } from '../../errors.ts';
-import type { Desired } from '../../load/desired.ts';
+import type { Desired } from '../../model/desired.ts';
 import { loadFleet } from '../../load/load-fleet.ts';
 import { createGuard, loopbackOnly } from '../../net/guard.ts';
 import { findHostKeys, fingerprint, formatKnownHosts, parseKnownHosts, replaceHostEntries } from '../../net/known-hosts.ts';
@@ -17,7 +17,7 @@ import { observeFleet } from '../../observe/observe-fleet.ts';
 import { readTargets } from '../../observe/read-targets.ts';
 import { renderObservedText } from '../../observe/render-observed.ts';
 import { writeSnapshot } from '../../observe/snapshot.ts';
-import { countErrors } from '../../validate/problem.ts';
+import { countErrors } from '../../model/problem.ts';
 import { renderProblems } from '../problem-output.ts';
 import { defaultFleetDir, defaultSnapshotPath } from '../repo-root.ts';
 

@@ -9,7 +9,7 @@ import { renderJson } from '../../plan/render-json.ts';
 import { renderMarkdown } from '../../plan/render-markdown.ts';
 import { renderDriftLines, renderText } from '../../plan/render-text.ts';
 import { printable } from '../../plan/summarize-plan.ts';
-import type { Plan } from '../../plan/steps.ts';
+import type { Plan } from '../../model/steps.ts';
 import type { ObservedNode } from '../../schema/observed.ts';
 import { gatherPlanInputs, generatedChanges, type PlanInputFlags } from '../plan-inputs.ts';
 import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';

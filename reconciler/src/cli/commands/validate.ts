@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
 import { isValidDate } from '../../validate/dates.ts';
-import { countErrors } from '../../validate/problem.ts';
+import { countErrors } from '../../model/problem.ts';
 import { PROBLEM_FORMATS, renderProblems } from '../problem-output.ts';
 import type { ProblemFormat } from '../problem-output.ts';
 import { defaultFleetDir } from '../repo-root.ts';

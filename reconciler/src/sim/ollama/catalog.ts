@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { ModelFacts } from '../../schema/fleet.ts';
-import { normalizeModelRef } from '../../load/desired.ts';
+import { normalizeModelRef } from '../../model/desired.ts';
 
 export type ModelCatalog = Readonly<Record<string, ModelFacts>>;
 

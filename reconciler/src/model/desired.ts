@@ -1,7 +1,7 @@
 // The desired state: what the YAML under fleet/ says, after schema validation,
 // and the per-node view every later stage uses (resolveNode).
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, OllamaEnv, RetiredDoc, RoleDoc } from '../schema/fleet.ts';
-import { declaredWorkers, type DeclaredWorker } from '../validate/worker-ids.ts';
+import { declaredWorkers, type DeclaredWorker } from './worker-ids.ts';
 
 export interface Desired {
   /** The fleet directory the files came from (for messages only). */
