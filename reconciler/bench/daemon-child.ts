@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DaemonStatus } from '../src/daemon/run-daemon.ts';
+import type { DaemonStatus } from '../src/daemon/status.ts';
 import { signGithubBody } from '../src/daemon/webhook.ts';
 import { freePort } from '../src/net/free-port.ts';
 import { createOrigin, pushCommit as pushOnOrigin, type PushedCommit } from '../src/sim/origin.ts';

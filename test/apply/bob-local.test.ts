@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBobAdapter } from '../../reconciler/src/apply/bob-local.ts';
+import { createBobAdapter } from '../../reconciler/src/bob/bob-local.ts';
 import type { StepOf } from '../../reconciler/src/model/steps.ts';
 
 let home: string;

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../reconciler/src/daemon/run-daemon.ts';
+import type { DaemonStatus } from '../../reconciler/src/daemon/status.ts';
 import { runFleet } from './run-fleet.ts';
 
 let served: DaemonStatus;

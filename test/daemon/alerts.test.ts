@@ -3,7 +3,8 @@
 // away, held for a cooldown after it clears, and rate-limited as a whole.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALERT_RULES, emptyAlertState, evaluateAlerts, type AlertObservation, type AlertState, type NodeObservation, type Notification } from '../../reconciler/src/daemon/alerts.ts';
+import { DEFAULT_ALERT_RULES } from '../../reconciler/src/bob/alert-settings.ts';
+import { emptyAlertState, evaluateAlerts, type AlertObservation, type AlertState, type NodeObservation, type Notification } from '../../reconciler/src/daemon/alerts.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-24T10:00:00Z');

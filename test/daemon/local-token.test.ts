@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openLocalToken } from '../../reconciler/src/daemon/local-token.ts';
+import { openLocalToken } from '../../reconciler/src/bob/local-token.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-token-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,8 +8,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, assessLock, defaultLockPath, isProcessAlive, readLock, tryAcquireLock, withLock } from '../../reconciler/src/daemon/lock.ts';
-import type { LockInfo, LockLog } from '../../reconciler/src/daemon/lock.ts';
+import { acquireLock, assessLock, defaultLockPath, isProcessAlive, readLock, tryAcquireLock, withLock } from '../../reconciler/src/bob/lock.ts';
+import type { LockInfo, LockLog } from '../../reconciler/src/bob/lock.ts';
 import { FleetError } from '../../reconciler/src/errors.ts';
 
 const HOLDER = join(import.meta.dirname, '../fixtures/daemon/hold-lock.ts');

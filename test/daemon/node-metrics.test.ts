@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics, renderMetrics } from '../../reconciler/src/daemon/metrics.ts';
 import { addNodeMetrics } from '../../reconciler/src/daemon/node-metrics.ts';
-import type { NodeCard } from '../../reconciler/src/dashboard/fleet-view.ts';
+import type { NodeCard } from '../../reconciler/src/dashboard/view.ts';
 import type { Step } from '../../reconciler/src/model/steps.ts';
 
 function card(node: string, over: Partial<NodeCard> = {}): NodeCard {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openNodeSecrets } from '../../reconciler/src/daemon/node-secrets.ts';
+import { openNodeSecrets } from '../../reconciler/src/bob/node-secrets.ts';
 import { runFleet } from '../cli/run-fleet.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fleet-secrets-'));

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHeartbeatStore, type HeartbeatStore } from '../../reconciler/src/daemon/heartbeats.ts';
 import { startHttpServer, type RunningHttpServer } from '../../reconciler/src/daemon/http.ts';
-import { openLocalToken } from '../../reconciler/src/daemon/local-token.ts';
-import type { FleetView, NodeCard } from '../../reconciler/src/dashboard/fleet-view.ts';
+import { openLocalToken } from '../../reconciler/src/bob/local-token.ts';
+import type { FleetView, NodeCard } from '../../reconciler/src/dashboard/view.ts';
 import { createDashboard, type Dashboard } from '../../reconciler/src/dashboard/serve.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-serve-'));

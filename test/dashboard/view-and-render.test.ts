@@ -3,8 +3,8 @@
 // requests that can never become markup.
 import { describe, expect, it } from 'vitest';
 import type { RunningStep } from '../../reconciler/src/apply/progress.ts';
-import type { DaemonStatus } from '../../reconciler/src/daemon/run-daemon.ts';
-import { buildFleetView, type FleetViewInput } from '../../reconciler/src/dashboard/fleet-view.ts';
+import type { DaemonStatus } from '../../reconciler/src/daemon/status.ts';
+import { buildFleetView, type FleetViewInput } from '../../reconciler/src/daemon/fleet-view.ts';
 import { escapeHtml, html } from '../../reconciler/src/dashboard/html.ts';
 import { renderFleetPage, renderNodePage, renderRegions } from '../../reconciler/src/dashboard/render.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';

@@ -7,7 +7,7 @@ import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultBobConfig, parseBobConfig } from '../../reconciler/src/daemon/bob-config.ts';
+import { defaultBobConfig, parseBobConfig } from '../../reconciler/src/bob/bob-config.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { createGuard } from '../../reconciler/src/net/guard.ts';

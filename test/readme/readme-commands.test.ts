@@ -105,7 +105,7 @@ describe('README commands', () => {
 
 describe('README configuration examples', () => {
   it('the alerts example is a valid fleetd.yaml, read as the daemon reads it', async () => {
-    const { parseBobConfig } = await import('../../reconciler/src/daemon/bob-config.ts');
+    const { parseBobConfig } = await import('../../reconciler/src/bob/bob-config.ts');
     const text = readFileSync(join(repo, 'README.md'), 'utf8');
     const block = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith('alerts:'));
     expect(block).toBeDefined();

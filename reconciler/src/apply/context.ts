@@ -2,8 +2,10 @@
 // hands back. Two applies, or many tests, can run at once with their own.
 import type { ConnectionGuard } from '../net/guard.ts';
 import type { RemoteSession } from '../net/remote.ts';
-import type { ManualReason, Step, StepKind, StepOf } from '../model/steps.ts';
+import type { ManualReason, Step, StepKind } from '../model/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
+import type { BobAdapter } from '../bob/bob-local.ts';
+import type { NodeSecretStore } from '../bob/node-secrets.ts';
 
 /** observe's connection pool, as far as apply needs it. */
 export interface SessionSource {
@@ -60,20 +62,7 @@ export interface ProgressSink {
 }
 
 /** Bob's own files: the fleet-level steps, run locally on the machine that runs apply. */
-export interface BobAdapter {
-  /** Installs the generated files named by the step; returns the installed paths whose content changed. */
-  installGenerated(step: StepOf<'write-generated'>): Promise<{ changed: string[]; workersChanged: boolean }>;
-  /** SIGHUP OpenClaw; `signalled: false` with a message when it is not running. */
-  reloadOpenClaw(): Promise<{ signalled: boolean; message: string }>;
-}
 
-/** Node keys held on Bob (daemon/node-secrets.ts). */
-export interface SecretSource {
-  /** The file content to install for `node` when its key still has this id; undefined when it changed or is gone. */
-  contentFor(node: string, keyId: string): string | undefined;
-  /** Records that the node now holds the key with this id. */
-  markInstalled(node: string, keyId: string): Promise<void>;
-}
 
 export interface ApplyContext {
   pool: SessionSource;
@@ -88,7 +77,7 @@ export interface ApplyContext {
   progress: ProgressSink;
   bob?: BobAdapter;
   /** Bob's secret store: the key an install-secret step installs (never carried by the step). */
-  secrets?: SecretSource;
+  secrets?: Pick<NodeSecretStore, 'contentFor' | 'markInstalled'>;
   /** A short random tag for temporary file names. */
   randomTag?(): string;
 }

@@ -9,34 +9,8 @@
 // and at most max_per_hour alerts leave Bob in any hour: the rest are counted
 // (their recoveries are not sent) and the count rides along with the next
 // message. Recoveries of alerts that were sent always go.
-import type { FleetView } from '../dashboard/fleet-view.ts';
-
-export const ALERT_KINDS = ['node-unreachable', 'ollama-down', 'invalid-revision', 'pull-failed', 'low-disk', 'drift-not-healed'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
-
-export interface AlertRules {
-  /** A node (not a roaming laptop) unreachable this long. */
-  unreachable_minutes: number;
-  /** Ollama down this long on a node that should serve (0: at the first observation). */
-  ollama_down_minutes: number;
-  /** Free disk under this many GB (10^9 bytes); clears 10% above it. */
-  low_disk_gb: number;
-  /** A node still drifted after this many reconciles in a row. */
-  drift_reconciles: number;
-  /** After a recovery, the same alert waits this long before it fires again. */
-  cooldown_minutes: number;
-  /** Messages per rolling hour, all alerts together. */
-  max_per_hour: number;
-}
-
-export const DEFAULT_ALERT_RULES: AlertRules = {
-  unreachable_minutes: 10,
-  ollama_down_minutes: 0,
-  low_disk_gb: 20,
-  drift_reconciles: 3,
-  cooldown_minutes: 30,
-  max_per_hour: 20,
-};
+import type { FleetView } from '../dashboard/view.ts';
+import type { AlertKind, AlertRules } from '../bob/alert-settings.ts';
 
 export interface NodeObservation {
   node: string;

@@ -4,7 +4,7 @@
 // pull bytes per node, counted as the bytes arrive.
 import { Counter, Gauge } from 'prom-client';
 import type { ProgressSink } from '../apply/context.ts';
-import type { NodeCard } from '../dashboard/fleet-view.ts';
+import type { NodeCard } from '../dashboard/view.ts';
 import type { FleetMetrics } from './metrics.ts';
 
 export interface NodeMetricsOptions {

@@ -5,14 +5,7 @@
 // (a Slack hook's path is one), so they are never logged or shown: only
 // their format and position.
 import type { Notification } from './alerts.ts';
-
-export const NOTIFIER_FORMATS = ['webhook', 'ntfy', 'slack'] as const;
-export type NotifierFormat = (typeof NOTIFIER_FORMATS)[number];
-
-export interface NotifierTarget {
-  format: NotifierFormat;
-  url: string;
-}
+import type { NotifierTarget } from '../bob/alert-settings.ts';
 
 export interface Delivery {
   /** e.g. "ntfy #1": never the URL. */

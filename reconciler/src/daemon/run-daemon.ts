@@ -15,11 +15,10 @@ import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../model/desired.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../net/guard.ts';
 import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
-import type { NodePlan, NodeStatus, Plan, Step } from '../model/steps.ts';
+import type { Plan } from '../model/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import type { Worker } from '../schema/generated.ts';
-import { createLiveProgress, createProgressLog, fanOutProgress, type LiveProgress, type RunningStep } from '../apply/progress.ts';
-import type { PullProgress } from '../apply/context.ts';
+import { createLiveProgress, createProgressLog, fanOutProgress, type LiveProgress } from '../apply/progress.ts';
 import { formatGenerated, readGenerated } from '../generate/write-generated.ts';
 import type { Problem } from '../model/problem.ts';
 import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
@@ -40,26 +39,28 @@ import {
   type GitContext,
   type RevisionCheckout,
 } from './git.ts';
-import { loadBobConfig, type BobConfig } from './bob-config.ts';
+import { loadBobConfig, type BobConfig } from '../bob/bob-config.ts';
 import { headNeedsReconcile, initialRevisionState, judgeHead, type HeadFacts, type RevisionState } from './revision-tracker.ts';
 import { clearStaleIndexLocks, type FindGitProcesses } from './git-locks.ts';
-import { openHeartbeatStore, type HeartbeatStore, type PendingRegistration, type WriteStatus } from './heartbeats.ts';
+import { openHeartbeatStore, type HeartbeatStore } from './heartbeats.ts';
 import { startHttpServer, type HttpLimits, type RunningHttpServer } from './http.ts';
-import { tryAcquireLock, type HeldLock } from './lock.ts';
-import { openNodeSecrets, type NodeSecretStore } from './node-secrets.ts';
+import { tryAcquireLock, type HeldLock } from '../bob/lock.ts';
+import { openNodeSecrets, type NodeSecretStore } from '../bob/node-secrets.ts';
 import { IPV4 } from '../schema/common.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileResult } from './metrics.ts';
 import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
-import { openLocalToken } from './local-token.ts';
+import { openLocalToken } from '../bob/local-token.ts';
 import { addNodeMetrics } from './node-metrics.ts';
 import { emptyAlertState, evaluateAlerts, observeForAlerts } from './alerts.ts';
 import { createNotifier } from './notifier.ts';
 import type { ProgressSink } from '../apply/context.ts';
 import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
-import { buildFleetView, type FleetView } from '../dashboard/fleet-view.ts';
+import { buildFleetView } from './fleet-view.ts';
+import type { FleetView } from '../dashboard/view.ts';
 import { createDashboard, type Dashboard } from '../dashboard/serve.ts';
+import { countSteps, pendingSteps, type DaemonStatus, type NodeStatusLine } from './status.ts';
 
 export interface DaemonOptions {
   /** URL or path of the fleet repository (origin). */
@@ -101,86 +102,6 @@ export interface DaemonOptions {
 
 /** The drift schedule when the fleet's is unusable (never reached through validation; a guard for a bad last-good). */
 export const DEFAULT_DRIFT_CRON = '*/15 * * * *';
-
-export interface NodeStatusLine {
-  node: string;
-  status: NodeStatus;
-  summary: string;
-  /** The address that answered at the last observation (null: none did). */
-  address: string | null;
-  differences: NodePlan['differences'];
-  pending_steps: number;
-  backoff_until: string | null;
-}
-
-export interface DaemonStatus {
-  /** The --repo URL with any credentials blanked. */
-  repo: string;
-  branch: string;
-  /** Whether the last fetch or push reached origin; the last good revision goes on being reconciled meanwhile. */
-  origin: { reachable: boolean; since: string | null; error: string | null };
-  /** A force-push that replaced the history the last good revision is on. */
-  rewritten: { from: string; to: string; at: string; accepted: boolean } | null;
-  /** Registrations from nodes the fleet does not know, held until a pull request adds them. */
-  pending_registrations: PendingRegistration[];
-  heartbeats: { nodes: number; write: WriteStatus };
-  /** Remote head at the last fetch. */
-  head: string | null;
-  /** The revision being reconciled (passed validation). */
-  revision: string | null;
-  invalid: { revision: string; problems: Problem[] } | null;
-  last: {
-    reasons: TriggerReason[];
-    started_at: string;
-    finished_at: string | null;
-    result: ReconcileResult | 'running';
-    duration_ms: number | null;
-    error: string | null;
-    commit: string | null;
-  } | null;
-  reconciles: number;
-  /** The last reconciles, newest first (at most 20). */
-  history: ReconcileRecord[];
-  nodes: NodeStatusLine[];
-  /** Steps running now; a model step with its transfer (bytes, source, rate, ETA). */
-  running: RunningStep[];
-  /** Models arriving on nodes right now (internet pulls and LAN copies): source, bytes, rate, ETA. */
-  transfers?: PullProgress[];
-  /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons, the first MAX_PENDING_SHOWN. */
-  pending: PendingStep[];
-  /** How many steps that plan has in all. */
-  pending_total: number;
-  /** Alerts firing now, where they go (formats only, never a URL) and the last delivery problem. */
-  alerts: { targets: string[]; firing: { key: string; kind: string; node: string | null; since: string; detail: string }[]; suppressed: number; last_error: string | null };
-}
-
-export interface ReconcileRecord {
-  reasons: TriggerReason[];
-  started_at: string;
-  finished_at: string | null;
-  result: ReconcileResult | 'running';
-  duration_ms: number | null;
-  error: string | null;
-}
-
-export interface PendingStep {
-  node: string | null;
-  id: string;
-  kind: Step['kind'];
-  why: string;
-}
-
-/** Steps listed in the status at most (a fresh 100-node fleet has thousands); pending_total counts them all. */
-export const MAX_PENDING_SHOWN = 200;
-
-/** A plan's steps as the status shows them: what, where and why, never a file's content. */
-export function pendingSteps(plan: Plan): PendingStep[] {
-  return [...plan.nodes.flatMap((n) => n.steps), ...plan.fleet].slice(0, MAX_PENDING_SHOWN).map((s) => ({ node: s.node, id: s.id, kind: s.kind, why: s.why }));
-}
-
-function countSteps(plan: Plan): number {
-  return plan.nodes.reduce((n, np) => n + np.steps.length, plan.fleet.length);
-}
 
 export interface RunningDaemon {
   url: string;

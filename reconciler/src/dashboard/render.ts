@@ -5,7 +5,7 @@
 import { describeSource, formatBytesPerSecond, formatEta, percentDone } from '../apply/progress.ts';
 import type { RunningStep } from '../apply/progress.ts';
 import { html, type Html } from './html.ts';
-import type { CardState, FleetView, NodeCard, PendingStep, Severity } from './fleet-view.ts';
+import type { CardState, FleetView, NodeCard, PendingStep, Severity } from './view.ts';
 import type { FleetEvent } from './events.ts';
 
 const GIB = 2 ** 30;

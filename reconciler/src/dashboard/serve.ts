@@ -6,9 +6,11 @@
 // become at most a few pushes a second.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RouteHandler } from '../daemon/http.ts';
-import type { LocalToken } from '../daemon/local-token.ts';
-import type { FleetView } from './fleet-view.ts';
+import type { LocalToken } from '../bob/local-token.ts';
+import type { FleetView } from './view.ts';
+
+/** A route the daemon's HTTP server hands over: the dashboard writes its own answer. */
+type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 import { escapeHtml } from './html.ts';
 import { renderFleetPage, renderNodePage, renderRegions } from './render.ts';
 

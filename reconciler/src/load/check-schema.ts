@@ -13,7 +13,8 @@ import { fleetSettingsSchema, hardwareCatalogSchema, modelCatalogSchema, nodeSch
 import { closestWord } from '../validate/closest-word.ts';
 import { quoteValue } from '../model/problem.ts';
 import type { Problem } from '../model/problem.ts';
-import type { PathSegment, YamlSource } from './parse-yaml.ts';
+import type { YamlSource } from './parse-yaml.ts';
+import type { PathSegment } from '../model/problem.ts';
 
 export type YamlKind = 'settings' | 'node' | 'role' | 'hardware' | 'models' | 'retired';
 

@@ -15,7 +15,8 @@ import type { YamlKind } from './check-schema.ts';
 import type { Desired } from '../model/desired.ts';
 import { normalizeModelRef } from '../model/desired.ts';
 import { checkTextFile, DEFAULT_LIMITS, parseYamlFile } from './parse-yaml.ts';
-import type { ParseLimits, PathSegment, YamlSource } from './parse-yaml.ts';
+import type { ParseLimits, YamlSource } from './parse-yaml.ts';
+import type { PathSegment } from '../model/problem.ts';
 
 export interface FleetFile {
   /** Path as problems should show it, e.g. fleet/nodes/bob.yaml. */

@@ -7,7 +7,7 @@ import { isAlias, isMap, isPair, isScalar, isCollection, LineCounter, parseAllDo
 import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
 import type { Problem } from '../model/problem.ts';
 
-export type PathSegment = string | number;
+import type { PathSegment } from '../model/problem.ts';
 
 export interface Position {
   line: number;

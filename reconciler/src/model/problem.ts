@@ -2,6 +2,9 @@
 // enough for an editor, a terminal and a GitHub annotation.
 export type Severity = 'error' | 'warning';
 
+/** A step on the way to a value in a YAML document: a key or a list index. */
+export type PathSegment = string | number;
+
 export interface Problem {
   /** Repository-relative path, e.g. fleet/nodes/virtuoso.yaml. */
   file: string;

@@ -1,7 +1,7 @@
 // What Bob's own settings add to every SSH connection: the private key it
 // uses (when fleetd.yaml names one) and, only when its owner turned trust on
 // first use on there, the store where first-seen host keys are pinned.
-import type { BobConfig } from '../daemon/bob-config.ts';
+import type { BobConfig } from '../bob/bob-config.ts';
 import { openTofuStore, type TofuStore } from '../net/tofu-store.ts';
 
 export interface LocalConnectOptions {

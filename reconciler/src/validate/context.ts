@@ -1,6 +1,6 @@
 // What every semantic rule gets: the fleet as loaded, today's date, and a way
 // to turn "this value in that document" into file:line:col.
-import type { PathSegment } from '../load/parse-yaml.ts';
+import type { PathSegment } from '../model/problem.ts';
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, RetiredDoc, RoleDoc } from '../schema/fleet.ts';
 import type { Problem, Severity } from '../model/problem.ts';
 

@@ -7,7 +7,7 @@ import { FleetError } from '../../errors.ts';
 import type { CapacityReport, CapacityRow } from '../../fit/capacity-report.ts';
 import { formatGb } from '../../fit/estimate.ts';
 import { countErrors } from '../../model/problem.ts';
-import { renderProblems } from '../problem-output.ts';
+import { renderProblems } from '../../validate/render-problems.ts';
 import { parseTodayFlag } from './validate.ts';
 import { defaultFleetDir } from '../repo-root.ts';
 

@@ -17,7 +17,7 @@ import { readHandwritten, type ImportNote } from '../../import/read-handwritten.
 import { writeImport } from '../../import/write-import.ts';
 import { loadFleet } from '../../load/load-fleet.ts';
 import { countErrors } from '../../model/problem.ts';
-import { renderProblems } from '../problem-output.ts';
+import { renderProblems } from '../../validate/render-problems.ts';
 import { todayOf } from '../plan-inputs.ts';
 import { parseTodayFlag } from './validate.ts';
 import { defaultFleetDir } from '../repo-root.ts';

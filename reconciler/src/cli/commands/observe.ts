@@ -18,7 +18,7 @@ import { readTargets } from '../../observe/read-targets.ts';
 import { renderObservedText } from '../../observe/render-observed.ts';
 import { writeSnapshot } from '../../observe/snapshot.ts';
 import { countErrors } from '../../model/problem.ts';
-import { renderProblems } from '../problem-output.ts';
+import { renderProblems } from '../../validate/render-problems.ts';
 import { defaultFleetDir, defaultSnapshotPath } from '../repo-root.ts';
 
 interface ObserveFlags {

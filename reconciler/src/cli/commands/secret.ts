@@ -6,8 +6,8 @@
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
-import { bobHomeFor, loadBobConfig } from '../../daemon/bob-config.ts';
-import { openNodeSecrets } from '../../daemon/node-secrets.ts';
+import { bobHomeFor, loadBobConfig } from '../../bob/bob-config.ts';
+import { openNodeSecrets } from '../../bob/node-secrets.ts';
 import { NODE_NAME } from '../../schema/common.ts';
 
 interface SecretFlags {

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { FleetError } from '../../errors.ts';
 import { isValidDate } from '../../validate/dates.ts';
 import { countErrors } from '../../model/problem.ts';
-import { PROBLEM_FORMATS, renderProblems } from '../problem-output.ts';
-import type { ProblemFormat } from '../problem-output.ts';
+import { PROBLEM_FORMATS, renderProblems } from '../../validate/render-problems.ts';
+import type { ProblemFormat } from '../../validate/render-problems.ts';
 import { defaultFleetDir } from '../repo-root.ts';
 
 interface ValidateFlags {

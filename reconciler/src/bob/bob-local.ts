@@ -6,7 +6,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { StepOf } from '../model/steps.ts';
-import type { BobAdapter } from './context.ts';
+
+/** What apply's executor does on Bob (its ctx.bob). */
+export interface BobAdapter {
+  /** Installs the generated files named by the step; returns the installed paths whose content changed. */
+  installGenerated(step: StepOf<'write-generated'>): Promise<{ changed: string[]; workersChanged: boolean }>;
+  /** SIGHUP OpenClaw; `signalled: false` with a message when it is not running. */
+  reloadOpenClaw(): Promise<{ signalled: boolean; message: string }>;
+}
 
 export interface GeneratedContents {
   nodes_registry: string;

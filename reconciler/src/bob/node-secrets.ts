@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { FleetError } from '../errors.ts';
 import { NODE_NAME } from '../schema/common.ts';
-import type { SecretSource } from '../apply/context.ts';
 
 const NODE_RE = new RegExp(NODE_NAME);
 const KEY_TEXT = /^[0-9a-f]{64}\n$/;
@@ -25,7 +24,12 @@ export interface NodeSecret {
   id: string;
 }
 
-export interface NodeSecretStore extends SecretSource {
+/** Satisfies apply's SecretSource (apply/context.ts) by its shape. */
+export interface NodeSecretStore {
+  /** The file content to install for `node` when its key still has this id; undefined when it changed or is gone. */
+  contentFor(node: string, keyId: string): string | undefined;
+  /** Records that the node now holds the key with this id. */
+  markInstalled(node: string, keyId: string): Promise<void>;
   readonly dir: string;
   /** The keys Bob accepts from the node: the current one, then the one before a rotation until the new one is installed. */
   keys(node: string): Buffer[];

@@ -6,12 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { FleetError } from '../errors.ts';
-import { expandHome } from '../apply/bob-local.ts';
+import { expandHome } from './bob-local.ts';
 import { DEFAULT_LIMITS, parseYamlFile } from '../load/parse-yaml.ts';
-import type { PathSegment } from '../load/parse-yaml.ts';
+import type { PathSegment } from '../model/problem.ts';
 import { fleetdConfigSchema, type FleetdConfigDoc } from '../schema/fleetd-config.ts';
-import { DEFAULT_ALERT_RULES, type AlertRules } from './alerts.ts';
-import type { NotifierTarget } from './notifier.ts';
+import { DEFAULT_ALERT_RULES, type AlertRules, type NotifierTarget } from './alert-settings.ts';
 
 export interface BobConfig {
   /** The file read, or null when there was none (all defaults). */
