@@ -12,11 +12,12 @@ import fc from 'fast-check';
 import type { ShellLine } from '../../reconciler/src/shell/quote.ts';
 import {
   bootoutCommand, bootstrapCommand, hostnameCommands, hostnameManualInstructions, kickstartCommand, makeDirsCommand, nodePath,
-  packageInstallCommand, packageUninstallCommand, parseCrontab, parseDfAvailable, writeCrontabCommand, writeFileCommand,
+  packageInstallCommand, packageUninstallCommand, writeCrontabCommand, writeFileCommand,
 } from '../../reconciler/src/apply/step-commands.ts';
 import type { StepOf } from '../../reconciler/src/model/steps.ts';
 import { findZsh } from '../../reconciler/src/sim/mac-userland.ts';
 import { hostileValues } from '../shell/command-lines.ts';
+import { parseCrontab } from '../../reconciler/src/observe/parse-crontab.ts';
 
 let dir: string;
 let marker: string;
@@ -240,7 +241,7 @@ describe.each(SHELLS)('under %s', (sh) => {
       const r = await run(writeCrontabCommand(lines));
       expect(r.code).toBe(0);
       expect(await readFile(join(dir, 'crontab.stdin'), 'utf8')).toBe(lines.map((l) => `${l}\n`).join(''));
-      expect(parseCrontab(await readFile(join(dir, 'crontab.stdin'), 'utf8'))).toEqual(lines);
+      expect(parseCrontab(await readFile(join(dir, 'crontab.stdin'), 'utf8'), 0)).toEqual(lines);
       await takeCalls();
       expect(await markerExists()).toBe(false);
     });
@@ -249,14 +250,6 @@ describe.each(SHELLS)('under %s', (sh) => {
       expect((await run(writeCrontabCommand([]))).code).toBe(0);
       expect(await readFile(join(dir, 'crontab.stdin'), 'utf8')).toBe('');
       await takeCalls();
-    });
-  });
-
-  describe('df', () => {
-    it('reads available bytes from the POSIX format, also with spaces in names', () => {
-      expect(parseDfAvailable('Filesystem   1024-blocks      Used Available Capacity  Mounted on\n/dev/disk3s5   482797652 201234567 258930396    44%    /System/Volumes/Data\n')).toBe(258930396 * 1024);
-      expect(parseDfAvailable('Filesystem 1024-blocks Used Available Capacity Mounted on\nmap auto home 100 50 50 50% /Volumes/My Disk\n')).toBe(50 * 1024);
-      expect(parseDfAvailable('garbage')).toBeNull();
     });
   });
 });

@@ -8,7 +8,8 @@ import { parseArm64Capable, parseDfPk, parseDuSk, parseIfAddr, parseInteger, par
 import { brewServiceStatus, compareVersions, parseBrewKegs, parseBrewListVersions } from '../../reconciler/src/observe/parse-brew.ts';
 import { parseBrewServices } from './helpers/brew-services.ts';
 import { observeFileContent, splitHeadOutput } from '../../reconciler/src/observe/parse-files.ts';
-import { parseCrontab, parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
+import { parseCrontab } from '../../reconciler/src/observe/parse-crontab.ts';
+import { parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
 import {
   modelNameFromManifestPath, parseCurlMulti, parseCurlResponse, parseHumanSize, parseManifestListing, parseOllamaCliVersion, parseOllamaList, parseOllamaPs, parsePsBody, parseTagsBody, parseVersionBody,
 } from '../../reconciler/src/observe/parse-ollama.ts';
@@ -87,6 +88,9 @@ describe('disk', () => {
   });
   it('df without a data line is unknown', () => {
     expect(parseDfPk('df: /nope: No such file or directory\n')).toBeNull();
+    // (apply's disk check before a pull reads the same parser)
+    expect(parseDfPk('Filesystem 1024-blocks Used Available Capacity Mounted on\nmap auto home 100 50 50 50% /Volumes/My Disk\n')?.available_bytes).toBe(50 * 1024);
+    expect(parseDfPk('garbage')).toBeNull();
   });
   it('du -sk; a missing models directory is 0 bytes', () => {
     expect(parseDuSk('4805844\t/Users/bob/.ollama/models\n', 0)).toBe(4805844 * 1024);
@@ -244,8 +248,8 @@ describe('launchd and cron', () => {
   it('another label in the block is not ours', () => {
     expect(parseLaunchctlLabel('{\n\t"Label" = "homebrew.mxcl.ollama";\n\t"PID" = 3;\n};\n', 0, 'com.symphony.ollama')).toBeNull();
   });
-  it('crontab -l: lines kept, blank lines dropped; no crontab is empty, not an error', () => {
-    expect(parseCrontab(fixture('crontab/heartbeat-and-other.txt'), 0)).toEqual(['# heartbeat to Bob', '* * * * * bash ~/.symphony/heartbeat.sh', '0 3 * * * /usr/local/bin/backup.sh']);
+  it('crontab -l: lines kept as they are, blank lines included; no crontab is empty, not an error', () => {
+    expect(parseCrontab(fixture('crontab/heartbeat-and-other.txt'), 0)).toEqual(['# heartbeat to Bob', '* * * * * bash ~/.symphony/heartbeat.sh', '', '0 3 * * * /usr/local/bin/backup.sh']);
     expect(parseCrontab('', 1, fixture('crontab/none.stderr.txt'))).toEqual([]);
     expect(parseCrontab('', 0)).toEqual([]);
     expect(parseCrontab('', 1, 'crontab: tmp/tmp.123: Operation not permitted\n')).toBeNull();

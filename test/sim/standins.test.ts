@@ -14,7 +14,8 @@ import {
   parseSysctlValues,
   parseUname,
 } from '../../reconciler/src/observe/parse-system.ts';
-import { parseCrontab, parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
+import { parseCrontab } from '../../reconciler/src/observe/parse-crontab.ts';
+import { parseLaunchctlLabel, parseLaunchctlList } from '../../reconciler/src/observe/parse-launchd.ts';
 import { brewServiceStatus, parseBrewListVersions } from '../../reconciler/src/observe/parse-brew.ts';
 import { parseBrewServices } from '../observe/helpers/brew-services.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';

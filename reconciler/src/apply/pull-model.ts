@@ -7,7 +7,8 @@ import { normalizeModelRef } from '../model/desired.ts';
 import { CommandError, toCommandError } from './command-error.ts';
 import type { OllamaLike, StepOutcome } from './context.ts';
 import { runRemote, type NodeRuntime } from './node-runtime.ts';
-import { diskFreeCommand, parseDfAvailable } from './step-commands.ts';
+import { diskFreeCommand } from './step-commands.ts';
+import { parseDfPk } from '../observe/parse-system.ts';
 
 const GB = 1e9;
 
@@ -26,7 +27,7 @@ async function availableBytes(rt: NodeRuntime): Promise<number | null> {
   try {
     const { result, failure } = await runRemote(rt, 'df -Pk "$HOME"', diskFreeCommand(), { allow: ['failed'] });
     if (failure === null) {
-      const live = parseDfAvailable(result.stdout);
+      const live = parseDfPk(result.stdout)?.available_bytes ?? null;
       if (live !== null) return live;
     }
   } catch (err) {

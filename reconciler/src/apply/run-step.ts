@@ -11,10 +11,11 @@ import { resolveUid, runPlan, runRemote, type NodeRuntime } from './node-runtime
 import {
   bootoutCommand, bootstrapCommand, homebrewInstallCommand, homebrewInstalledCommand, homebrewManualInstructions,
   hostnameCommands, hostnameManualInstructions, isNotInstalledMessage, kickstartCommand, launchdDomainInstructions, lintPlistCommand,
-  makeDirsCommand, packageInstallCommand, packageManualInstructions, packageUninstallCommand, parseCrontab, readCrontabCommand,
+  makeDirsCommand, packageInstallCommand, packageManualInstructions, packageUninstallCommand, readCrontabCommand,
   removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand, firstHeartbeatCommand, writeSecretCommand,
 } from './step-commands.ts';
 import { pullModel, removeModel } from './pull-model.ts';
+import { parseCrontab } from '../observe/parse-crontab.ts';
 import { MANAGED_PATHS } from '../model/mac-layout.ts';
 
 const ok = (changed: boolean, detail?: string): StepOutcome => (detail === undefined ? { status: 'ok', changed } : { status: 'ok', changed, detail });
@@ -129,7 +130,7 @@ async function unloadAgent(rt: NodeRuntime, step: StepOf<'unload-agent'>): Promi
 
 async function setCrontab(rt: NodeRuntime, step: StepOf<'set-crontab'>): Promise<StepOutcome> {
   const { result, failure } = await runRemote(rt, 'crontab -l', readCrontabCommand(), { allow: ['no-crontab'] });
-  const current = failure === 'no-crontab' ? [] : parseCrontab(result.stdout);
+  const current = parseCrontab(result.stdout, failure === 'no-crontab' ? 1 : 0, result.stderr) ?? [];
   // The edit is plan's (desired-files.ts), so what apply writes is what plan checks.
   if (crontabInSync(current, step.line) && (step.line === null || current.some((l) => l.trim() === step.marker.trim()))) {
     return ok(false, 'crontab already as desired');

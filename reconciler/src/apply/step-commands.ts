@@ -209,11 +209,6 @@ export function readCrontabCommand(): ShellLine {
   return sh`crontab -l`;
 }
 
-export function parseCrontab(stdout: string): string[] {
-  const lines = stdout.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
 
 /**
  * Installs the whole table with `crontab -`. The table travels inside the
@@ -238,18 +233,6 @@ export function firstHeartbeatCommand(scriptPath: string): ShellLine {
 
 export function diskFreeCommand(): ShellLine {
   return sh`df -Pk "$HOME"`;
-}
-
-/** `df -Pk` output -> available bytes, or null when it cannot be read. */
-export function parseDfAvailable(stdout: string): number | null {
-  const rows = stdout.trim().split('\n').slice(1).filter((l) => l.trim() !== '');
-  const last = rows.at(-1);
-  if (!last) return null;
-  // Filesystem and mount names may contain spaces: anchor on the Capacity column (`44%`).
-  const cols = last.trim().split(/\s+/);
-  const cap = cols.findIndex((c, i) => i >= 3 && /^\d+%$/.test(c));
-  const available = cap > 0 ? Number(cols[cap - 1]) : NaN;
-  return Number.isFinite(available) ? available * 1024 : null;
 }
 
 // ---- the node's heartbeat key ----------------------------------------------

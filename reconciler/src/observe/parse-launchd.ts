@@ -53,13 +53,3 @@ export function parseLaunchctlLabel(stdout: string, code: number | null, label: 
   if (row) return { loaded: true, pid: row.pid, last_exit: row.status };
   return null;
 }
-
-/**
- * `crontab -l`: the table's non-blank lines; no crontab (`crontab: no crontab
- * for bob`, exit 1) is an empty table. null when crontab failed otherwise.
- */
-export function parseCrontab(stdout: string, code: number | null, stderr = ''): string[] | null {
-  if (code === 0) return stdout.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (/no crontab for/i.test(`${stderr}\n${stdout}`)) return [];
-  return null;
-}
