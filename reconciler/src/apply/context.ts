@@ -4,10 +4,14 @@ import type { ConnectionGuard } from '../net/guard.ts';
 import type { RemoteSession } from '../net/remote.ts';
 import type { ManualReason, Step, StepKind, StepOf } from '../plan/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
+import type { NodeTarget } from '../observe/connections.ts';
+import type { TransferCoordinator, TransferLimits } from './transfers.ts';
 
 /** observe's connection pool, as far as apply needs it. */
 export interface SessionSource {
   session(node: string): Promise<{ ok: true; session: RemoteSession } | { ok: false; reach: { status: string; message?: string } }>;
+  /** Where and how a node is reached (a LAN copy's target reaches its source there). */
+  target?(node: string): NodeTarget | undefined;
 }
 
 /** The part of the official `ollama` client apply uses (new Ollama({host, fetch: guardedFetch(guard)})). */
@@ -35,12 +39,19 @@ export interface ApplyLogger {
   debug?(fields: Record<string, unknown>, message: string): void;
 }
 
+/** One progress report of a model arriving on a node, by internet pull or LAN copy: the CLI, the daemon's status and the dashboard show the same fields. */
 export interface PullProgress {
   node: string;
   model: string;
   status: string;
   completed: number;
   total: number;
+  /** `internet` (an Ollama pull) or `lan:<peer>` (a copy from that Mac). */
+  source?: string;
+  /** Recent rate, bytes per second (a moving window), when known. */
+  bytesPerSecond?: number;
+  /** Seconds left at that rate, when known. */
+  etaSeconds?: number;
 }
 
 /** Where the executor reports what it is doing (a TTY renderer, log lines, a test recorder). */
@@ -74,6 +85,8 @@ export interface ApplyContext {
   bob?: BobAdapter;
   /** A short random tag for temporary file names. */
   randomTag?(): string;
+  /** Fleet-wide state of the model transfers (apply/transfers.ts); applyPlan makes one when absent. */
+  transfers?: TransferCoordinator;
 }
 
 export interface ApplyOptions {
@@ -89,6 +102,10 @@ export interface ApplyOptions {
   diskMarginBytes: number;
   /** How long a pull waits for a freshly started Ollama to answer. */
   ollamaReadyTimeoutMs?: number;
+  /** Internet slots, rate cap and LAN slots per source (fleet.yaml transfer). */
+  transfer?: TransferLimits;
+  /** How often a LAN copy reports its progress (ms, default 1000). */
+  copyProgressMs?: number;
   signal?: AbortSignal;
 }
 

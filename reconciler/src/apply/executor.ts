@@ -12,6 +12,7 @@ import type { ApplyContext, ApplyOptions, ApplyResult, NodeApplyResult, NodeAppl
 import type { NodeRuntime } from './node-runtime.ts';
 import { runStep } from './run-step.ts';
 import { brewPrefixFor } from '../plan/desired-files.ts';
+import { TransferCoordinator } from './transfers.ts';
 
 /**
  * Dependency order for one node's steps: a ready step with the lowest plan
@@ -162,13 +163,64 @@ function nodeStatus(results: readonly StepResult[], lost: string | undefined, ab
 /** Plan statuses where observe could not log in: nothing is run, whatever the steps say. */
 const UNREACHABLE_PLAN = new Set(['unreachable', 'away', 'refused']);
 
+const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === 'copy-model';
+
+/**
+ * A node's model steps in the order that keeps the fleet from waiting on
+ * itself: internet pulls first (they wait for nothing but a slot), smallest
+ * first, then copies by model name, the same order on every node, so a copy
+ * only ever waits for a pull or for a copy of the same model nearer its source.
+ */
+function transferOrder(steps: readonly Step[]): Step[] {
+  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, s.bytes, s.model] : s.kind === 'copy-model' ? [1, 0, s.model] : [2, 0, s.id]);
+  return [...steps].sort((a, b) => {
+    const [ka, ba, na] = key(a);
+    const [kb, bb, nb] = key(b);
+    return ka - kb || ba - bb || (na < nb ? -1 : na > nb ? 1 : 0);
+  });
+}
+
+/** Steps that wait, directly or not, for a model step of the node. */
+function dependsOnTransfer(steps: readonly Step[]): Set<string> {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const out = new Set<string>();
+  const visit = (s: Step, seen: Set<string>): boolean => {
+    if (out.has(s.id)) return true;
+    if (seen.has(s.id)) return false;
+    seen.add(s.id);
+    const hit = s.after.some((d) => {
+      const dep = byId.get(d);
+      return dep !== undefined && (isTransfer(dep) || visit(dep, seen));
+    });
+    if (hit) out.add(s.id);
+    return hit;
+  };
+  for (const s of steps) if (!isTransfer(s)) visit(s, new Set());
+  return out;
+}
+
+/** Runs all of a node's steps (tests, and callers without cross-node model steps). */
 export async function applyNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<NodeApplyResult> {
+  return (await startNode(np, ctx, options))();
+}
+
+/**
+ * Runs a node's provisioning steps and returns a function that runs its model
+ * steps and what waits for them. applyPlan calls the first part under the
+ * node concurrency limit and the second outside it: model steps wait for
+ * sources on other nodes and for internet slots, and must not hold a node slot
+ * a source needs to get going.
+ */
+async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<() => Promise<NodeApplyResult>> {
   const rt = createRuntime(np, ctx, options);
   const results = new Map<string, StepResult>();
-  const { ordered, cyclic } = orderSteps(np.steps);
+  const { ordered: all, cyclic } = orderSteps(np.steps);
+  const later = dependsOnTransfer(all);
+  const first = all.filter((s) => !isTransfer(s) && !later.has(s.id));
+  const second = [...transferOrder(all.filter(isTransfer)), ...all.filter((s) => later.has(s.id))];
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
-  try {
+  const run = async (ordered: readonly Step[]): Promise<void> => {
     for (const step of ordered) {
       const started = ctx.clock.now();
       if (options.signal?.aborted) {
@@ -192,15 +244,35 @@ export async function applyNode(np: NodePlan, ctx: ApplyContext, options: ApplyO
       logStep(ctx, result);
       if (nodeLost && outcome.status === 'failed') lost = outcome.message;
     }
-    for (const step of cyclic) {
-      results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
+  };
+  const settleTransfers = (): void => {
+    // A model step that did not end with the model frees whoever waits on this node as a source.
+    for (const s of np.steps) {
+      if ((s.kind === 'pull-model' || s.kind === 'copy-model') && results.get(s.id)?.status !== 'ok') ctx.transfers?.settle(np.node, s.model, undefined);
     }
-  } finally {
+  };
+  const finish = async (): Promise<NodeApplyResult> => {
+    try {
+      await run(second);
+      for (const step of cyclic) {
+        results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
+      }
+    } finally {
+      settleTransfers();
+      rt.dropSession();
+    }
+    const list = np.steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
+    const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
+    return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
+  };
+  try {
+    await run(first);
+  } catch (err) {
+    settleTransfers();
     rt.dropSession();
+    throw err;
   }
-  const list = np.steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
-  const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
-  return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
+  return finish;
 }
 
 function logStep(ctx: ApplyContext, r: StepResult): void {
@@ -259,7 +331,10 @@ async function applyFleetSteps(steps: readonly Step[], ctx: ApplyContext, option
 export async function applyPlan(plan: Plan, ctx: ApplyContext, options: ApplyOptions): Promise<ApplyResult> {
   const started = ctx.clock.now();
   const limit = pLimit(Math.max(1, options.concurrency));
-  const nodes = await Promise.all(plan.nodes.map((np) => limit(() => applyNode(np, ctx, options))));
+  const withTransfers: ApplyContext = ctx.transfers !== undefined || !plan.nodes.some((np) => np.steps.some(isTransfer))
+    ? ctx
+    : { ...ctx, transfers: TransferCoordinator.fromPlan(plan, ctx.observed.values(), options.transfer ?? { maxInternetPulls: Number.POSITIVE_INFINITY, copiesPerSource: 2 }, ctx.clock) };
+  const nodes = await Promise.all(plan.nodes.map((np) => limit(() => startNode(np, withTransfers, options)).then((finish) => finish())));
   const fleet = await applyFleetSteps(plan.fleet, ctx, options);
   return { nodes, fleet, aborted: options.signal?.aborted ?? false, durationMs: ctx.clock.now() - started };
 }

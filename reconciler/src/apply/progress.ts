@@ -31,6 +31,39 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
+/** A moving-window rate and ETA for progress reports (a window of about 5 s). */
+export interface RateMeter {
+  sample(completed: number, total: number): { bytesPerSecond?: number; etaSeconds?: number };
+}
+
+export function createRateMeter(now: () => number, windowMs = 5000): RateMeter {
+  const points: { at: number; bytes: number }[] = [];
+  return {
+    sample(completed, total) {
+      const t = now();
+      points.push({ at: t, bytes: completed });
+      while (points.length > 2 && (points[0]?.at ?? t) < t - windowMs) points.shift();
+      const first = points[0];
+      if (first === undefined || t - first.at < 200 || completed < first.bytes) return {};
+      const rate = ((completed - first.bytes) * 1000) / (t - first.at);
+      if (!(rate > 0)) return { bytesPerSecond: 0 };
+      return { bytesPerSecond: Math.round(rate), etaSeconds: Math.max(0, Math.round((total - completed) / rate)) };
+    },
+  };
+}
+
+function formatRate(p: PullProgress): string {
+  if (p.bytesPerSecond === undefined) return '';
+  const eta = p.etaSeconds === undefined ? '' : `, ${p.etaSeconds >= 60 ? `${Math.floor(p.etaSeconds / 60)}m${String(p.etaSeconds % 60).padStart(2, '0')}s` : `${p.etaSeconds}s`} left`;
+  return ` ${formatBytes(p.bytesPerSecond)}/s${eta}`;
+}
+
+/** `internet` or `LAN from virtuoso`, for people. */
+export function describeSource(source: string | undefined): string {
+  if (source === undefined) return '';
+  return source.startsWith('lan:') ? `LAN from ${source.slice(4)}` : source;
+}
+
 function percentOf(p: PullProgress): number {
   return p.total > 0 ? Math.min(100, Math.floor((p.completed / p.total) * 100)) : 0;
 }
@@ -58,8 +91,8 @@ function rawStepLine(step: Step, result: StepResult): string {
 
 export function renderBar(p: PullProgress, width: number): string {
   const pct = percentOf(p);
-  const label = `${p.node} ${p.model}`;
-  const tail = ` ${String(pct).padStart(3)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}`;
+  const label = `${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}`;
+  const tail = ` ${String(pct).padStart(3)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}${formatRate(p)}`;
   const barWidth = Math.max(10, Math.min(40, width - label.length - tail.length - 4));
   const filled = Math.round((pct / 100) * barWidth);
   return `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
@@ -98,7 +131,7 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
 
   return {
     stepStarted(step) {
-      if (step.kind === 'pull-model' && step.node !== null) {
+      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
         const p: PullProgress = { node: step.node, model: step.model, status: 'starting', completed: 0, total: step.bytes };
         bars.set(`${step.node}\u0000${step.model}`, p);
         if (options.tty) {
@@ -106,12 +139,12 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
           drawBars();
         } else {
           lastLine.set(`${step.node}\u0000${step.model}`, { at: now(), pct: 0 });
-          options.write(`pulling ${step.node} ${step.model} (${formatBytes(step.bytes)})\n`);
+          options.write(`${step.kind === 'copy-model' ? 'copying' : 'pulling'} ${step.node} ${step.model} (${formatBytes(step.bytes)})\n`);
         }
       }
     },
     stepFinished(step, result) {
-      if (step.kind === 'pull-model' && step.node !== null) {
+      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
         bars.delete(`${step.node}\u0000${step.model}`);
         lastLine.delete(`${step.node}\u0000${step.model}`);
       }
@@ -135,7 +168,7 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
       const crossed = Math.floor(pct / stepPercent) > Math.floor(last.pct / stepPercent);
       if (crossed || now() - last.at >= intervalMs) {
         lastLine.set(key, { at: now(), pct });
-        options.write(`pulling ${p.node} ${p.model}: ${pct}% (${formatBytes(p.completed)} of ${formatBytes(p.total)}) ${p.status}\n`);
+        options.write(`${p.source?.startsWith('lan:') === true ? 'copying' : 'pulling'} ${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}: ${pct}% (${formatBytes(p.completed)} of ${formatBytes(p.total)})${formatRate(p)} ${p.status}\n`);
       }
     },
     close() {

@@ -21,6 +21,7 @@ import { runPlutil } from './plutil.ts';
 import { applyPreset, type PresetSpec } from './presets.ts';
 import { createSshFront, type SessionInfo, type SshFront } from './ssh-server.ts';
 import type { ServerChannel } from 'ssh2';
+import type { SimNetwork } from './network.ts';
 
 export interface SimNodeOptions {
   stateDir: string;
@@ -40,6 +41,8 @@ export interface SimNodeOptions {
   ollama?: { pullBytesPerSecond?: number; progressIntervalMs?: number };
   /** The fleet's egress trap (egress-trap.ts): where the node's proxy variables point. */
   egressUrl?: string;
+  /** The fleet's shared network (network.ts): pulls cross its line, peer SSH streams its LAN links. */
+  network?: SimNetwork;
   log?: (line: string) => void;
 }
 
@@ -219,6 +222,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     now,
     ...(options.ollama?.pullBytesPerSecond === undefined ? {} : { pullBytesPerSecond: options.ollama.pullBytesPerSecond }),
     ...(options.ollama?.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.ollama.progressIntervalMs }),
+    ...(options.network ? { openPullFlow: () => (options.network as SimNetwork).pullFlow(name) } : {}),
   });
 
   // HTTP for both Ollama listeners; `slow` delays each request as well as each connection
@@ -236,7 +240,10 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   // that port is taken (an Ollama of the host's own on 0.0.0.0) or shared.
   let external = createGatedListener({ host: options.ip, port: options.ip === '127.0.0.1' ? 0 : OLLAMA_PORT, onConnection: toHttp });
 
-  const sshFront: SshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
+  const sshFront: SshFront = createSshFront({
+    hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel,
+    authorizedKeysPath: join(paths.home, '.ssh', 'authorized_keys'),
+  });
   const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront.handle(s) });
 
   /** What macOS's sshd gives a session (and cron a job), plus the simulator's seams. */
@@ -280,13 +287,32 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     }
   }
 
-  function runOnChannel(command: string | undefined, channel: ServerChannel, session: SessionInfo): void {
-    if (command !== undefined) commandLog.push(command);
+  function runOnChannel(requested: string | undefined, channel: ServerChannel, session: SessionInfo): void {
+    // A peer's per-copy key runs its forced command; what it asked for is SSH_ORIGINAL_COMMAND (sshd's way).
+    const command = session.forcedCommand ?? requested;
+    const original = session.forcedCommand !== undefined && requested !== undefined ? { SSH_ORIGINAL_COMMAND: requested } : {};
+    if (command !== undefined) commandLog.push(session.forcedCommand !== undefined ? `[forced] ${command} <- ${requested ?? ''}` : command);
     const start = (): void => {
       const [clientIp = '', clientPort = ''] = session.connection.split(' ');
-      const child = spawnInNode(command, { ...session.env, SSH_CONNECTION: session.connection, SSH_CLIENT: `${clientIp} ${clientPort} 22` });
+      const child = spawnInNode(command, { ...session.env, ...original, SSH_CONNECTION: session.connection, SSH_CLIENT: `${clientIp} ${clientPort} 22` });
       if (child.stdin) channel.pipe(child.stdin);
-      child.stdout?.pipe(channel, { end: false });
+      const peer = session.forcedCommand !== undefined ? options.network?.nodeByIp(session.clientIp) : undefined;
+      if (peer !== undefined && options.network && child.stdout) {
+        // Node to node: the bytes cross this Mac's uplink and the peer's downlink, at what they allow.
+        const flow = options.network.lanFlow(name, peer);
+        const out = child.stdout;
+        out.on('data', (chunk: Buffer) => {
+          out.pause();
+          void flow.take(chunk.length).then(() => {
+            if (channel.write(chunk)) out.resume();
+            else channel.once('drain', () => out.resume());
+          });
+        });
+        out.on('end', () => flow.close());
+        channel.on('close', () => flow.close());
+      } else {
+        child.stdout?.pipe(channel, { end: false });
+      }
       child.stderr?.pipe(channel.stderr, { end: false });
       session.onSignal((sig) => killGroup(child, `SIG${sig}` as NodeJS.Signals));
       channel.on('close', () => killGroup(child, 'SIGHUP'));

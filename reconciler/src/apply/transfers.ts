@@ -1,0 +1,195 @@
+// Fleet-wide state of the model transfers of one apply: who has which model
+// now (observed, or received in this apply), who is still to get it, the
+// internet slots and rate cap, and the LAN copy slots per source. Pulls and
+// copies ask it before they move a byte; it knows nothing of SSH or HTTP.
+import type { Plan } from '../plan/steps.ts';
+import { normalizeModelRef } from '../load/desired.ts';
+import type { ObservedNode } from '../schema/observed.ts';
+import type { Clock } from './context.ts';
+
+export interface TransferLimits {
+  /** Internet pulls at once, fleet-wide. */
+  maxInternetPulls: number;
+  /** The fleet's pulls together stay under this (bytes per second); absent: no cap. */
+  capBytesPerSecond?: number;
+  /** LAN copies one source serves at once. */
+  copiesPerSource: number;
+}
+
+type Release = () => void;
+
+/** Seconds of the cap a pull may run ahead before it pauses (the bucket's depth). */
+const BURST_SECONDS = 2;
+
+export class TransferCoordinator {
+  readonly limits: TransferLimits;
+  private readonly clock: Clock;
+  /** model -> node -> manifest digest (hex) */
+  private readonly holders = new Map<string, Map<string, string>>();
+  /** model -> nodes planned to receive it in this apply, not settled yet */
+  private readonly pending = new Map<string, Set<string>>();
+  private readonly busy = new Map<string, number>();
+  private internetBusy = 0;
+  private waiters: (() => void)[] = [];
+  private readonly locks = new Map<string, Promise<void>>();
+  // Token bucket for the rate cap: tokens in bytes, refilled at the cap.
+  private tokens = 0;
+  private refilledAt: number;
+  /** Bytes the internet pulls moved in this apply; LAN copies likewise. */
+  internetBytes = 0;
+  lanBytes = 0;
+
+  constructor(limits: TransferLimits, clock: Clock) {
+    this.limits = limits;
+    this.clock = clock;
+    this.refilledAt = clock.now();
+    if (limits.capBytesPerSecond !== undefined) this.tokens = limits.capBytesPerSecond * BURST_SECONDS;
+  }
+
+  /** Every node observed with a model holds it; every planned pull or copy is pending until it settles. */
+  static fromPlan(plan: Plan, observed: Iterable<ObservedNode>, limits: TransferLimits, clock: Clock): TransferCoordinator {
+    const c = new TransferCoordinator(limits, clock);
+    const removing = new Set(plan.nodes.flatMap((np) => np.steps.flatMap((s) => (s.kind === 'remove-model' ? [`${np.node}\u0000${normalizeModelRef(s.model)}`] : []))));
+    for (const o of observed) {
+      if (o.reach.status !== 'ok') continue;
+      for (const m of o.facts?.ollama.models ?? []) {
+        const model = normalizeModelRef(m.name);
+        if (!removing.has(`${o.node}\u0000${model}`)) c.holderMap(model).set(o.node, m.digest);
+      }
+    }
+    for (const np of plan.nodes) {
+      for (const s of np.steps) {
+        if (s.kind !== 'pull-model' && s.kind !== 'copy-model') continue;
+        const model = normalizeModelRef(s.model);
+        const set = c.pending.get(model) ?? new Set<string>();
+        set.add(np.node);
+        c.pending.set(model, set);
+      }
+    }
+    return c;
+  }
+
+  private holderMap(model: string): Map<string, string> {
+    let m = this.holders.get(model);
+    if (!m) {
+      m = new Map();
+      this.holders.set(model, m);
+    }
+    return m;
+  }
+
+  private changed(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private wait(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new DOMException('aborted', 'AbortError'));
+      const onAbort = (): void => reject(new DOMException('aborted', 'AbortError'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** The manifest digest `node` holds `model` with, when it holds it. */
+  digestOf(node: string, model: string): string | undefined {
+    return this.holders.get(normalizeModelRef(model))?.get(node);
+  }
+
+  /** A pull or copy on `node` ended: with the model (its digest) or without it. */
+  settle(node: string, model: string, digest: string | undefined): void {
+    const m = normalizeModelRef(model);
+    this.pending.get(m)?.delete(node);
+    if (digest !== undefined) this.holderMap(m).set(node, digest);
+    this.changed();
+  }
+
+  /**
+   * The first of `candidates` (in order) that holds `model` and has a free
+   * copy slot, with the slot taken; waits while a candidate is still to get
+   * it or every holder is busy. Undefined when no candidate has it or ever will.
+   */
+  async acquireSource(model: string, candidates: readonly string[], excluded: ReadonlySet<string>, signal?: AbortSignal): Promise<{ node: string; digest: string; release: Release } | undefined> {
+    const m = normalizeModelRef(model);
+    for (;;) {
+      const usable = candidates.filter((c) => !excluded.has(c));
+      const holders = this.holders.get(m);
+      const have = usable.filter((c) => holders?.has(c) === true);
+      const free = have.find((c) => (this.busy.get(c) ?? 0) < this.limits.copiesPerSource);
+      if (free !== undefined) {
+        this.busy.set(free, (this.busy.get(free) ?? 0) + 1);
+        let released = false;
+        return {
+          node: free,
+          digest: holders?.get(free) ?? '',
+          release: () => {
+            if (released) return;
+            released = true;
+            this.busy.set(free, (this.busy.get(free) ?? 1) - 1);
+            this.changed();
+          },
+        };
+      }
+      const coming = usable.some((c) => this.pending.get(m)?.has(c) === true);
+      if (have.length === 0 && !coming) return undefined;
+      await this.wait(signal);
+    }
+  }
+
+  /** An internet pull slot (transfer.internet.max_pulls). */
+  async acquireInternet(signal?: AbortSignal): Promise<Release> {
+    while (this.internetBusy >= this.limits.maxInternetPulls) await this.wait(signal);
+    this.internetBusy++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.internetBusy--;
+      this.changed();
+    };
+  }
+
+  /**
+   * Counts bytes an internet pull moved. Returns how long the pull must pause
+   * (ms) to keep the fleet under the cap, 0 when it may go on.
+   */
+  tookInternet(bytes: number): number {
+    this.internetBytes += bytes;
+    const cap = this.limits.capBytesPerSecond;
+    if (cap === undefined) return 0;
+    const now = this.clock.now();
+    this.tokens = Math.min(cap * BURST_SECONDS, this.tokens + ((now - this.refilledAt) / 1000) * cap);
+    this.refilledAt = now;
+    this.tokens -= bytes;
+    // Paused until the bucket is half full again, so pauses are few and long rather than many.
+    return this.tokens >= 0 ? 0 : Math.ceil(((-this.tokens + (cap * BURST_SECONDS) / 2) / cap) * 1000);
+  }
+
+  private readonly granted = new Set<string>();
+
+  /** True the first time a copy asks to use `source` in this apply (stale keys are cleared then). */
+  firstGrant(source: string): boolean {
+    if (this.granted.has(source)) return false;
+    this.granted.add(source);
+    return true;
+  }
+
+  /** Runs `fn` alone among the callers for `key` (edits of one node's authorized_keys). */
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    this.locks.set(key, before.then(() => mine));
+    await before;
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
+  }
+}
