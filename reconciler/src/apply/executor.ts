@@ -168,11 +168,11 @@ const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === '
 /**
  * A node's model steps in the order that keeps the fleet from waiting on
  * itself: internet pulls first (they wait for nothing but a slot), smallest
- * first, then copies by model name, the same order on every node, so a copy
+ * first, then copies by model size and name (the order seeds pull in), the same on every node, so a copy
  * only ever waits for a pull or for a copy of the same model nearer its source.
  */
 function transferOrder(steps: readonly Step[]): Step[] {
-  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, s.bytes, s.model] : s.kind === 'copy-model' ? [1, 0, s.model] : [2, 0, s.id]);
+  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, s.bytes, s.model] : s.kind === 'copy-model' ? [1, s.bytes, s.model] : [2, 0, s.id]);
   return [...steps].sort((a, b) => {
     const [ka, ba, na] = key(a);
     const [kb, bb, nb] = key(b);

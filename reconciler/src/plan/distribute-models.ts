@@ -48,6 +48,8 @@ export function distributeModels(input: DistributionInput): Distribution {
   const perSource = Math.max(1, input.copiesPerSource);
 
   const models = [...new Set(input.needs.map((n) => n.model))].sort(byName);
+  // Seeds are spread: each model enters on the node that seeds the fewest so far, so no one Mac serves every copy.
+  const seeded = new Map<string, number>();
   const routes: ModelRoute[] = [];
   const deliveries: Delivery[] = [];
   for (const model of models) {
@@ -69,7 +71,7 @@ export function distributeModels(input: DistributionInput): Distribution {
     let seedWhy = '';
     if (servers.length === 0) {
       const cache = input.cacheNode !== undefined && nodes.get(input.cacheNode)?.canCache === true ? input.cacheNode : undefined;
-      const internetTarget = targets.find(mayPull);
+      const internetTarget = targets.filter(mayPull).sort((a, b) => (seeded.get(a) ?? 0) - (seeded.get(b) ?? 0) || preferred(a, b))[0];
       if (cache !== undefined && !targets.includes(cache)) {
         seed = cache;
         cacheSeed = true;
@@ -86,7 +88,10 @@ export function distributeModels(input: DistributionInput): Distribution {
         cacheSeed = seed !== undefined;
         seedWhy = seed === undefined ? '' : `no node has ${model} and ${targets.join(', ')} may not use the internet (transfer.internet_nodes): ${seed} pulls it once for them`;
       }
-      if (seed !== undefined) servers.push(seed);
+      if (seed !== undefined) {
+        servers.push(seed);
+        seeded.set(seed, (seeded.get(seed) ?? 0) + 1);
+      }
     }
 
     const rest = targets.filter((t) => t !== seed);
@@ -102,8 +107,8 @@ export function distributeModels(input: DistributionInput): Distribution {
     const queue = [...servers];
     const sourceOf = new Map<string, string>();
     for (const t of rest) {
-      while (queue.length > 0 && (capacity.get(queue[0] as string) ?? 0) === 0) queue.shift();
-      const source = queue[0] ?? servers[0];
+      while (queue.length > 0 && (capacity.get(queue[0] ?? '') ?? 0) === 0) queue.shift();
+      const source = queue[0] ?? servers[0] ?? '';
       capacity.set(source, (capacity.get(source) ?? perSource) - 1);
       sourceOf.set(t, source);
       capacity.set(t, perSource);
@@ -182,6 +187,14 @@ export function rewriteTransfers(nodes: readonly NodePlan[], deliveries: readonl
       steps.push(cache);
     }
     if (steps.length === np.steps.length && steps.every((s, i) => s === np.steps[i])) return np;
+    // Model steps no longer wait for one another (the executor orders them: pulls first, then copies by
+    // model, so copies across nodes cannot wait in a circle); other steps follow renamed ids.
+    const renamed = new Map(np.steps.map((s, i) => [s.id, steps[i]?.id ?? s.id]));
+    const model = new Set(steps.filter((s) => s.kind === 'pull-model' || s.kind === 'copy-model').map((s) => s.id));
+    for (const [i, s] of steps.entries()) {
+      const after = s.after.map((a) => renamed.get(a) ?? a).filter((a) => !(model.has(s.id) && model.has(a)));
+      if (after.length !== s.after.length || after.some((a, j) => a !== s.after[j])) steps[i] = { ...s, after };
+    }
     const changed: NodePlan = { ...np, steps };
     if (np.status === 'in-sync' && steps.length > 0) {
       changed.status = 'drifted';

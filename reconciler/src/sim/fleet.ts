@@ -62,6 +62,8 @@ export interface SimFleetOptions {
    * and node-to-node streams are not metered.
    */
   network?: NetworkOptions;
+  /** The simulated registry's models (default: fleet/catalog/models.yaml of this repository). */
+  modelCatalogPath?: string;
   log?: (line: string) => void;
 }
 
@@ -228,6 +230,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
             ...(options.ollama ? { ollama: options.ollama } : {}),
             egressUrl: egress.url,
             ...(network ? { network } : {}),
+            ...(options.modelCatalogPath !== undefined ? { modelCatalogPath: options.modelCatalogPath } : {}),
             log,
           });
         }),

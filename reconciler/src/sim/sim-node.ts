@@ -22,6 +22,7 @@ import { applyPreset, type PresetSpec } from './presets.ts';
 import { createSshFront, type SessionInfo, type SshFront } from './ssh-server.ts';
 import type { ServerChannel } from 'ssh2';
 import type { SimNetwork } from './network.ts';
+import { loadModelCatalog } from './ollama/catalog.ts';
 
 export interface SimNodeOptions {
   stateDir: string;
@@ -43,6 +44,8 @@ export interface SimNodeOptions {
   egressUrl?: string;
   /** The fleet's shared network (network.ts): pulls cross its line, peer SSH streams its LAN links. */
   network?: SimNetwork;
+  /** The simulated registry's model catalog (default: the repository's). */
+  modelCatalogPath?: string;
   log?: (line: string) => void;
 }
 
@@ -223,6 +226,7 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     ...(options.ollama?.pullBytesPerSecond === undefined ? {} : { pullBytesPerSecond: options.ollama.pullBytesPerSecond }),
     ...(options.ollama?.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.ollama.progressIntervalMs }),
     ...(options.network ? { openPullFlow: () => (options.network as SimNetwork).pullFlow(name) } : {}),
+    ...(options.modelCatalogPath !== undefined ? { catalog: loadModelCatalog(options.modelCatalogPath) } : {}),
   });
 
   // HTTP for both Ollama listeners; `slow` delays each request as well as each connection
