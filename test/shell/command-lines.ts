@@ -86,7 +86,7 @@ const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } =
     const digest = `sha256:${'ab'.repeat(32)}`;
     const key = copyKeyLine('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', 'c0py', '192.168.1.21');
     return [
-      { what: 'cat manifest', line: readManifestCommand(v) },
+      { what: 'cat manifest', line: readManifestCommand('library/llama3.1:8b') },
       serveScriptCommand('c0py'),
       { what: 'grant', line: grantCopyKeyCommand(key) },
       ...installCopyKeyCommands('c0py', `${v}\n`, source),

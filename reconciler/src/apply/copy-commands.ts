@@ -17,7 +17,7 @@
 // The manifest goes last, the same way, so a half-copied model is never listed.
 import { FleetError } from '../errors.ts';
 import { raw, sh, type ShellLine } from '../shell/quote.ts';
-import { writeFileCommand, type CommandPlan } from './step-commands.ts';
+import { operand, writeFileCommand, type CommandPlan } from './step-commands.ts';
 
 const MODELS = raw('"$HOME"/.ollama/models');
 const PARTIAL = raw('"$HOME"/.ollama/models/.symphony-partial');
@@ -44,7 +44,7 @@ if [ "\${#2}" -ne 64 ]; then echo 'serve-blob: not a sha256 digest' >&2; exit 64
 case $3 in ''|*[!0-9]*) echo 'serve-blob: not a byte offset' >&2; exit 64;; esac
 f="$HOME/.ollama/models/blobs/sha256-$2"
 if [ ! -f "$f" ]; then echo "serve-blob: no blob sha256-$2 on this Mac" >&2; exit 66; fi
-exec tail -c "+$(($3 + 1))" "$f"
+tail -c "+$(($3 + 1))" "$f"
 `;
 
 /** Exit statuses of copyBlobCommand, read by copy-model.ts. */
@@ -157,8 +157,10 @@ export function copyBlobCommand(digest: string, size: number, source: CopySource
   const part = sh`${PARTIAL}/${`sha256-${h}`}`;
   const key = sh`"$HOME"/.symphony/copy/${`${t}.key`}`;
   const known = sh`"$HOME"/.symphony/copy/${`${t}.known_hosts`}`;
-  const ssh = sh`ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o ${raw('UserKnownHostsFile=')}${known} -o GlobalKnownHostsFile=/dev/null -o ${`ConnectTimeout=${connectTimeoutS}`} -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p ${source.port} -l ${source.user} ${source.host} blob ${h} "$have"`;
-  return sh`umask 022; b=${blob}; p=${part}; if test -f "$b" && test "$(stat -f %z "$b")" = ${size}; then exit 0; fi; mkdir -p ${MODELS}/blobs ${PARTIAL} || exit 1; have=0; if test -f "$p"; then have=$(stat -f %z "$p"); fi; if test "$have" -gt ${size}; then rm -f "$p"; have=0; fi; if test "$have" -lt ${size}; then ${ssh} >> "$p"; rc=$?; if test "$rc" -eq 255; then exit ${COPY_EXIT.sourceAway}; fi; if test "$rc" -ne 0; then exit ${COPY_EXIT.sourceFailed}; fi; fi; test "$(stat -f %z "$p")" = ${size} || exit ${COPY_EXIT.short}; sum=$(shasum -a 256 < "$p"); case "$sum" in ${`${h} `}*) ;; *) rm -f "$p"; printf '%s\\n' ${`sha256 mismatch for sha256-${h}`} >&2; exit ${COPY_EXIT.digestMismatch};; esac; chmod 644 "$p" && mv -f "$p" "$b"`;
+  const user = operand(source.user, 'the source\'s login name');
+  const host = operand(source.host, 'the source\'s address');
+  const ssh = sh`ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o ${raw('UserKnownHostsFile=')}${known} -o GlobalKnownHostsFile=/dev/null -o ${`ConnectTimeout=${connectTimeoutS}`} -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p ${source.port} -l ${user} ${host} blob ${h} "$have"`;
+  return sh`b=${blob}; p=${part}; if test -f "$b" && test "$(stat -f %z "$b")" = ${size}; then exit 0; fi; mkdir -p ${MODELS}/blobs ${PARTIAL} || exit 1; have=0; if test -f "$p"; then have=$(stat -f %z "$p"); fi; if test "$have" -gt ${size}; then rm -f "$p"; have=0; fi; if test "$have" -lt ${size}; then ${ssh} >> "$p"; rc=$?; if test "$rc" -eq 255; then exit ${COPY_EXIT.sourceAway}; fi; if test "$rc" -ne 0; then exit ${COPY_EXIT.sourceFailed}; fi; fi; test "$(stat -f %z "$p")" = ${size} || exit ${COPY_EXIT.short}; sum=$(shasum -a 256 < "$p"); case "$sum" in ${`${h} `}*) ;; *) rm -f "$p"; printf '%s\\n' ${`sha256 mismatch for sha256-${h}`} >&2; exit ${COPY_EXIT.digestMismatch};; esac; chmod 644 "$p" && mv -f "$p" "$b"`;
 }
 
 /** Target: the manifest, last: checked by size and sha256 (the model's digest), then renamed into manifests/. */
@@ -169,7 +171,7 @@ export function installManifestCommand(model: string, manifest: string, digestHe
   const h = hex(`sha256:${digestHex}`);
   const tmp = sh`${PARTIAL}/${`manifest-${t}`}`;
   const bytes = Buffer.byteLength(manifest, 'utf8');
-  const line = sh`umask 022; t=${tmp}; mkdir -p ${PARTIAL} ${MODELS}/manifests/${dir} && cat > "$t" && test "$(stat -f %z "$t")" = ${bytes} && sum=$(shasum -a 256 < "$t") && case "$sum" in ${`${h} `}*) ;; *) rm -f "$t"; printf '%s\\n' ${`manifest sha256 mismatch for ${model}`} >&2; exit ${COPY_EXIT.digestMismatch};; esac && chmod 644 "$t" && mv -f "$t" ${MODELS}/manifests/${rel}`;
+  const line = sh`t=${tmp}; mkdir -p ${PARTIAL} ${MODELS}/manifests/${dir} && cat > "$t" && test "$(stat -f %z "$t")" = ${bytes} && sum=$(shasum -a 256 < "$t") && case "$sum" in ${`${h} `}*) ;; *) rm -f "$t"; printf '%s\\n' ${`manifest sha256 mismatch for ${model}`} >&2; exit ${COPY_EXIT.digestMismatch};; esac && chmod 644 "$t" && mv -f "$t" ${MODELS}/manifests/${rel}`;
   return { what: `install the manifest of ${model}`, line, stdin: manifest };
 }
 
