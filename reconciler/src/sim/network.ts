@@ -104,6 +104,8 @@ export class SimNetwork {
   private readonly flows = new Set<FlowImpl>();
   private internetBytes = 0;
   private lanBytes = 0;
+  private readonly internetByNode = new Map<string, number>();
+  private readonly flowNode = new WeakMap<FlowImpl, string>();
   private readonly samples: LineSample[] = [];
   private readonly started = performance.now();
 
@@ -126,7 +128,9 @@ export class SimNetwork {
   /** A download from the internet onto `node`. */
   pullFlow(node: string): Flow {
     const n = this.nodes.get(node);
-    return this.open([this.internet, ...(n ? [n.down] : [])]);
+    const f = this.open([this.internet, ...(n ? [n.down] : [])]);
+    this.flowNode.set(f, node);
+    return f;
   }
 
   /** A LAN transfer from `source` to `target`. */
@@ -136,7 +140,7 @@ export class SimNetwork {
     return this.open([...(s ? [s.up] : []), ...(t ? [t.down] : [])]);
   }
 
-  private open(links: Link[]): Flow {
+  private open(links: Link[]): FlowImpl {
     const f = new FlowImpl(this, links);
     this.flows.add(f);
     this.allocate();
@@ -152,6 +156,8 @@ export class SimNetwork {
     if (bytes <= 0) return;
     if (f.links.includes(this.internet)) {
       this.internetBytes += bytes;
+      const node = this.flowNode.get(f);
+      if (node !== undefined) this.internetByNode.set(node, (this.internetByNode.get(node) ?? 0) + bytes);
       this.samples.push({ atMs: performance.now() - this.started, bytes: this.internetBytes });
       if (this.samples.length > 200_000) this.samples.splice(0, 100_000);
     } else {
@@ -189,7 +195,7 @@ export class SimNetwork {
   }
 
   /** Bytes that crossed the line and the LAN so far, and the line's cumulative samples (for the cap test). */
-  stats(): { internetBytes: number; lanBytes: number; lineSamples: readonly LineSample[] } {
-    return { internetBytes: this.internetBytes, lanBytes: this.lanBytes, lineSamples: this.samples };
+  stats(): { internetBytes: number; lanBytes: number; internetByNode: Record<string, number>; lineSamples: readonly LineSample[] } {
+    return { internetBytes: this.internetBytes, lanBytes: this.lanBytes, internetByNode: Object.fromEntries(this.internetByNode), lineSamples: this.samples };
   }
 }

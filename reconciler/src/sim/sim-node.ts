@@ -301,19 +301,28 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
       const child = spawnInNode(command, { ...session.env, ...original, SSH_CONNECTION: session.connection, SSH_CLIENT: `${clientIp} ${clientPort} 22` });
       if (child.stdin) channel.pipe(child.stdin);
       const peer = session.forcedCommand !== undefined ? options.network?.nodeByIp(session.clientIp) : undefined;
+      // Node to node: the bytes cross this Mac's uplink and the peer's downlink, at what they allow;
+      // the exit status goes only after the last byte did.
+      let flushed: Promise<void> = Promise.resolve();
       if (peer !== undefined && options.network && child.stdout) {
-        // Node to node: the bytes cross this Mac's uplink and the peer's downlink, at what they allow.
         const flow = options.network.lanFlow(name, peer);
         const out = child.stdout;
+        let chain: Promise<void> = Promise.resolve();
+        let gone = false;
+        channel.on('close', () => {
+          gone = true;
+          flow.close();
+        });
         out.on('data', (chunk: Buffer) => {
           out.pause();
-          void flow.take(chunk.length).then(() => {
+          chain = chain.then(async () => {
+            await flow.take(chunk.length);
+            if (gone) return;
             if (channel.write(chunk)) out.resume();
             else channel.once('drain', () => out.resume());
           });
         });
-        out.on('end', () => flow.close());
-        channel.on('close', () => flow.close());
+        flushed = new Promise((resolve) => out.on('end', () => resolve(chain.then(() => flow.close()))));
       } else {
         child.stdout?.pipe(channel, { end: false });
       }
@@ -324,13 +333,15 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
         channel.stderr.write(`sh: ${err.message}\n`);
       });
       child.on('close', (code, signal) => {
-        try {
-          if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
-          else channel.exit(code ?? 127);
-          channel.end();
-        } catch {
-          // the client went away first
-        }
+        void flushed.then(() => {
+          try {
+            if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+            else channel.exit(code ?? 127);
+            channel.end();
+          } catch {
+            // the client went away first
+          }
+        });
       });
     };
     const delay = faults.has('slow') ? numberParam(faults.get('slow'), 'ms', 300) : 0;
