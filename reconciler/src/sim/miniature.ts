@@ -34,7 +34,7 @@ export function writeMiniatureFleet(dir: string, options: MiniatureOptions): str
   writeFileSync(join(dir, 'catalog/models.yaml'), catalog);
   let settings = readFileSync(join(REPO_FLEET, 'fleet.yaml'), 'utf8');
   // Routing rules name fleet/'s workers: point them at the first node.
-  const first = options.nodes[0]?.name ?? 'bob';
+  const first = options.nodes.find((n) => n.name !== 'bob')?.name ?? 'bob';
   const hasBob = options.nodes.some((n) => n.name === 'bob');
   settings = settings.replaceAll('maestro_', `${first}_`).replaceAll('stagehand_harpa', 'openai_fallback');
   if (!hasBob) settings = settings.replaceAll('bob_local', `${first}_ollama`);
