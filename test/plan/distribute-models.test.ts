@@ -102,7 +102,10 @@ describe('plan: models over the LAN', () => {
     const copy = pruned.nodes.find((n) => n.node === 'virtuoso')?.steps.find((s) => s.kind === 'copy-model' && s.model === 'llama3.2:3b');
     expect(copy?.kind === 'copy-model' ? [copy.source, ...copy.peers] : []).not.toContain('maestro');
     // Bob has it too (hq); when bob lacks it as well, it must come from the internet, once.
-    const noBob = obs.map((o) => (o.node === 'bob' ? { ...o, facts: o.facts === undefined ? undefined : { ...o.facts, ollama: { ...o.facts.ollama, models: o.facts.ollama.models.filter((m) => m.name !== 'llama3.2:3b') } } } : o));
+    const noBob = obs.map((o) => {
+      if (o.node !== 'bob' || o.facts === undefined) return o;
+      return { ...o, facts: { ...o.facts, ollama: { ...o.facts.ollama, models: o.facts.ollama.models.filter((m) => m.name !== 'llama3.2:3b') } } };
+    });
     const p2 = plan(desired, noBob, { ...OPTIONS, prune: true });
     const llama32 = p2.transfers?.find((t) => t.model === 'llama3.2:3b');
     expect(llama32?.internet).toEqual(['bob']);

@@ -81,11 +81,12 @@ describe('fresh node (virtuoso, M4 24 GB full_worker)', () => {
     expect(s.why).toContain('HostName is not set');
   });
 
-  it('pulls the smallest model first, each after the agent (model steps do not chain: the executor runs them in that order)', () => {
+  it('pulls the smallest model first, each after the agent and the previous pull', () => {
     const pulls = np.steps.filter((s): s is StepOf<'pull-model'> => s.kind === 'pull-model');
     expect(pulls.map((p) => p.model)).toEqual(['nomic-embed-text:latest', 'llama3.2:3b', 'llama3.1:8b']);
-    for (const p of pulls) expect(p.after).toContain('virtuoso/load-agent');
-    for (const p of pulls) expect(p.after.filter((a) => a.includes('/pull-model/'))).toEqual([]);
+    expect(pulls[0]?.after).toContain('virtuoso/load-agent');
+    expect(pulls[1]?.after).toContain(pulls[0]?.id);
+    expect(pulls[2]?.after).toContain(pulls[1]?.id);
   });
 
   it('orders Homebrew before packages, the formula and files before the agent, dirs before files', () => {

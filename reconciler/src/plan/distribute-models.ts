@@ -187,12 +187,14 @@ export function rewriteTransfers(nodes: readonly NodePlan[], deliveries: readonl
       steps.push(cache);
     }
     if (steps.length === np.steps.length && steps.every((s, i) => s === np.steps[i])) return np;
-    // Model steps no longer wait for one another (the executor orders them: pulls first, then copies by
-    // model, so copies across nodes cannot wait in a circle); other steps follow renamed ids.
+    // A pull still waits for the node's previous pull (one after another; a broken line stops the rest),
+    // but nothing waits for a copy and a copy waits for no model step: the executor runs pulls first, then
+    // copies by model, so copies across nodes cannot wait in a circle. Other steps follow renamed ids.
     const renamed = new Map(np.steps.map((s, i) => [s.id, steps[i]?.id ?? s.id]));
+    const copies = new Set(steps.filter((s) => s.kind === 'copy-model').map((s) => s.id));
     const model = new Set(steps.filter((s) => s.kind === 'pull-model' || s.kind === 'copy-model').map((s) => s.id));
     for (const [i, s] of steps.entries()) {
-      const after = s.after.map((a) => renamed.get(a) ?? a).filter((a) => !(model.has(s.id) && model.has(a)));
+      const after = s.after.map((a) => renamed.get(a) ?? a).filter((a) => !(model.has(s.id) && model.has(a) && (copies.has(s.id) || copies.has(a))));
       if (after.length !== s.after.length || after.some((a, j) => a !== s.after[j])) steps[i] = { ...s, after };
     }
     const changed: NodePlan = { ...np, steps };
