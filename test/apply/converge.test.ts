@@ -40,8 +40,8 @@ describe('fleet apply on factory-fresh Macs', () => {
     ]);
   });
 
-  it('pulled the small models first on each node', () => {
-    const pulls = (node: string): string[] => (first.applied?.nodes.find((n) => n.node === node)?.steps ?? []).filter((s) => s.kind === 'pull-model').map((s) => s.id.split('/').at(-1) ?? '');
+  it('pulled (or copied from a peer) the small models first on each node', () => {
+    const pulls = (node: string): string[] => (first.applied?.nodes.find((n) => n.node === node)?.steps ?? []).filter((s) => s.kind === 'pull-model' || s.kind === 'copy-model').map((s) => s.id.split('/').at(-1) ?? '');
     expect(pulls('virtuoso')).toEqual(['nomic-embed-text:latest', 'llama3.2:3b', 'llama3.1:8b']);
     expect(pulls('crescendo')).toEqual(['nomic-embed-text:latest', 'mistral:7b', 'llama3.1:8b']);
     expect(pulls('stagehand')).toEqual([]);
