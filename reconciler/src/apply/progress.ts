@@ -89,6 +89,22 @@ function rawStepLine(step: Step, result: StepResult): string {
   }
 }
 
+/** One line for a model arriving (the daemon's status and `fleet status`), the same fields as the bars. */
+export function formatTransferLine(p: PullProgress): string {
+  return printable(`${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}: ${percentOf(p)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}${formatRate(p)}`);
+}
+
+/** A sink that passes everything to both (the CLI's renderer and a daemon's status, say). */
+export function teeProgress(a: ProgressRenderer, b: Partial<ProgressSink>): ProgressRenderer {
+  return {
+    stepStarted(step) { a.stepStarted(step); b.stepStarted?.(step); },
+    stepFinished(step, result) { a.stepFinished(step, result); b.stepFinished?.(step, result); },
+    pullProgress(p) { a.pullProgress(p); b.pullProgress?.(p); },
+    stepRetrying(step, attempt, waitMs, error) { a.stepRetrying?.(step, attempt, waitMs, error); b.stepRetrying?.(step, attempt, waitMs, error); },
+    close() { a.close(); },
+  };
+}
+
 export function renderBar(p: PullProgress, width: number): string {
   const pct = percentOf(p);
   const label = `${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}`;

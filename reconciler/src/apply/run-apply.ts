@@ -27,9 +27,9 @@ import { withLock } from '../daemon/lock.ts';
 import { countErrors } from '../validate/problem.ts';
 import { renderProblems } from '../cli/problem-output.ts';
 import { createBobAdapter, expandHome } from './bob-local.ts';
-import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, StepResult } from './context.ts';
+import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, ProgressSink, StepResult } from './context.ts';
 import { applyPlan } from './executor.ts';
-import { createProgress, type ProgressRenderer } from './progress.ts';
+import { createProgress, teeProgress, type ProgressRenderer } from './progress.ts';
 
 export interface RunApplyOptions {
   fleetDir: string;
@@ -69,6 +69,8 @@ export interface RunApplyOptions {
   /** Test hooks. */
   createOllama?: (host: string, guard: ConnectionGuard) => OllamaLike;
   backoffBaseMs?: number;
+  /** Also told every step and transfer progress (the daemon's status shows models arriving). */
+  progress?: Partial<ProgressSink>;
   /** Called after the first observation (benchmarks time the phases). */
   onPhase?: (phase: ApplyPhase, atMs: number) => void | Promise<void>;
 }
@@ -256,7 +258,8 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     }
   }
 
-  const progress: ProgressRenderer = createProgress({ write: options.write, tty: options.tty, columns: options.columns ?? 100 });
+  const shown = createProgress({ write: options.write, tty: options.tty, columns: options.columns ?? 100 });
+  const progress: ProgressRenderer = options.progress ? teeProgress(shown, options.progress) : shown;
   const observedMap = new Map(observed.map((o) => [o.node, o]));
   const ollamaUrl = (node: string): string | undefined => {
     const t = pool.target(node);

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
+import type { ProgressSink, PullProgress } from '../apply/context.ts';
 import type { ApplyLogger } from '../apply/context.ts';
 import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../load/desired.ts';
@@ -90,6 +91,8 @@ export interface DaemonStatus {
   } | null;
   reconciles: number;
   nodes: NodeStatusLine[];
+  /** Models arriving on nodes right now (internet pulls and LAN copies): source, bytes, rate, ETA. */
+  transfers?: PullProgress[];
 }
 
 export interface RunningDaemon {
@@ -116,6 +119,27 @@ function applyLogger(log: Logger): ApplyLogger {
     warn: (fields, message) => log.warn(fields, message),
     error: (fields, message) => log.error(fields, message),
     debug: (fields, message) => log.debug(fields, message),
+  };
+}
+
+/** Keeps `state.transfers` to the models arriving now: the latest report of each, gone when its step ends. */
+function transferStatus(state: DaemonStatus): Partial<ProgressSink> {
+  const live = new Map<string, PullProgress>();
+  const publish = (): void => {
+    if (live.size === 0) delete state.transfers;
+    else state.transfers = [...live.values()];
+  };
+  return {
+    pullProgress(p) {
+      live.set(`${p.node}\u0000${p.model}`, p);
+      publish();
+    },
+    stepFinished(step) {
+      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
+        live.delete(`${step.node}\u0000${step.model}`);
+        publish();
+      }
+    },
   };
 }
 
@@ -285,6 +309,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           confirm: () => Promise.resolve(false),
           signal: request.signal,
           logger: applyLogger(log),
+          progress: transferStatus(state),
           heartbeats: heartbeats.list(),
           // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
           previousObserved: await readSnapshot(snapshotFile).catch(() => []),

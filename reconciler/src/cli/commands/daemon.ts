@@ -12,6 +12,7 @@ import { DEFAULT_PORT } from '../../daemon/http.ts';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemon/logger.ts';
 import { RELAUNCHED_ENV, typesWereStripped } from '../../daemon/relaunch.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
+import { formatTransferLine } from '../../apply/progress.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
 // Loaded by the commands that need them, not by the long-running daemon:
 // launchd.ts (plist, an XML builder and parser) for install/uninstall, and
@@ -95,6 +96,7 @@ function renderStatus(status: DaemonStatus): string {
   }
   if (status.last) lines.push(`last reconcile: ${status.last.result} at ${status.last.finished_at ?? status.last.started_at} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
   for (const n of status.nodes) lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
+  for (const t of status.transfers ?? []) lines.push(`  arriving: ${formatTransferLine(t)}`);
   return `${lines.join('\n')}\n`;
 }
 
