@@ -37,6 +37,21 @@ describe('fleet add-node', () => {
     expect(again.stderr).toContain('already exists');
   });
 
+  it('--role-models replace writes a node serving only its own models, which then fits a 16 GB laptop', async () => {
+    const dir = fleet();
+    const r = await runFleet(['add-node', 'tempo', '--hardware', 'macbook-pro-14-m4-16gb', '--role', 'llm_worker', '--role-models', 'replace', '--models', 'llama3.2:3b', '--presence', 'roaming', '--address', 'tempo.local', '--address', '100.101.102.103', '--today', '2026-11-24'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('models: llama3.2:3b\n');
+    const text = readFileSync(join(dir, 'fleet', 'nodes', 'tempo.yaml'), 'utf8');
+    expect(text).toContain("# The role's base models (llama3.1:8b, mistral:7b, nomic-embed-text) are not pulled: models below is the whole list.\nrole_models: replace\n");
+    expect(text).toContain('models:\n  - llama3.2:3b\n');
+    expect(text).toContain('added: 2026-11-24');
+    const v = await runFleet(['validate', 'fleet'], { cwd: dir });
+    expect(v.code).toBe(0);
+    expect(v.stdout).not.toContain('near-limit');
+  });
+
   it.each([
     ['an uppercase name', ['Virtuoso', '--hardware', 'mac-mini-m4-24gb', '--role', 'full_worker'], /"Virtuoso" is not a valid node name\. Use "virtuoso"/],
     ['a path instead of a name', ['../../etc/x', '--hardware', 'mac-mini-m4-24gb', '--role', 'full_worker'], /is not a valid node name/],

@@ -11,6 +11,8 @@ import { runFleet } from '../cli/run-fleet.ts';
 import { createLogger } from '../../reconciler/src/daemon/logger.ts';
 import { startDaemon, type RunningDaemon } from '../../reconciler/src/daemon/run-daemon.ts';
 import { signGithubBody } from '../../reconciler/src/daemon/webhook.ts';
+import { signBeat } from '../../reconciler/src/daemon/heartbeat-auth.ts';
+import { request } from 'node:http';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { createOrigin, pushCommit } from '../../reconciler/src/sim/origin.ts';
 
@@ -148,11 +150,22 @@ describe('fleet daemon', () => {
     await waitFor('the webhook reconcile', () => daemon!.status().reconciles > before);
   }, 180_000);
 
-  it('puts a heartbeat\'s new IP into the generated registry on the next reconcile', async () => {
-    const res = await fetch(`${daemon!.url}/api/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node_id: 'stagehand', ip: '127.0.9.9', timestamp: new Date().toISOString() }) });
-    expect(res.status).toBeLessThan(300);
-    daemon!.trigger('manual');
+  it('a signed heartbeat that moves an IP regenerates and commits within seconds, naming the change (issue 12); a forged one changes nothing', async () => {
+    await daemon!.idle();
+    const key = Buffer.from(readFileSync(join(root, 'bob', '.symphony', 'node-secrets', 'stagehand.key'), 'utf8').trim(), 'hex');
+    const send = (ip: string, from: string, k: Buffer): Promise<number> => new Promise((resolve, reject) => {
+      const body = JSON.stringify({ node_id: 'stagehand', ip, timestamp: new Date().toISOString() });
+      const ts = Math.floor(Date.now() / 1000);
+      const req = request(`${daemon!.url}/api/heartbeat`, { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'x-symphony-timestamp': String(ts), 'x-symphony-signature': signBeat(k, ts, body) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(await send('127.0.8.8', '127.0.8.8', Buffer.alloc(32, 1))).toBe(401);
+    expect(await send('127.0.9.9', '127.0.9.9', key)).toBe(200);
     await waitFor('the new IP in origin', async () => (await originFile('generated/nodes_registry.json')).includes('127.0.9.9'));
+    const message = await simpleGit(origin).raw(['log', '--format=%B', 'main']);
+    expect(message).toMatch(/stagehand: IP [0-9.]+ -> 127\.0\.9\.9/);
+    expect(await originFile('generated/nodes_registry.json')).not.toContain('127.0.8.8');
   }, 180_000);
 
   it('fleet status reads a running daemon, and observes directly when none answers', async () => {

@@ -15,16 +15,26 @@ import { startHttpServer } from '../../reconciler/src/daemon/http.ts';
 import type { HttpServerOptions, RunningHttpServer } from '../../reconciler/src/daemon/http.ts';
 import { createMetrics, recordReconcile } from '../../reconciler/src/daemon/metrics.ts';
 import { signGithubBody } from '../../reconciler/src/daemon/webhook.ts';
+import { signBeat } from '../../reconciler/src/daemon/heartbeat-auth.ts';
 import type { PushEvent } from '../../reconciler/src/daemon/webhook.ts';
 
 const SECRET = 'It\'s a Secret to Everybody';
 const KNOWN = new Set(['bob', 'maestro', 'virtuoso']);
+const KEYS: Record<string, Buffer> = { virtuoso: Buffer.alloc(32, 7), maestro: Buffer.alloc(32, 9) };
+const NOW_S = Date.parse('2026-11-24T10:00:00Z') / 1000;
+
+/** A heartbeat as heartbeat.sh sends it: signed with the node's key, from the node's address. */
+function beat(node: string, ip: string, from: string, extra: Record<string, unknown> = {}, ts = NOW_S): Promise<Reply> {
+  const body = JSON.stringify({ node_id: node, ip, ...extra });
+  const key = KEYS[node] ?? Buffer.alloc(32);
+  return call(server.url, 'POST', '/api/heartbeat', body, { 'x-symphony-timestamp': String(ts), 'x-symphony-signature': signBeat(key, ts, body) }, from);
+}
 
 interface Reply { status: number; headers: IncomingHttpHeaders; text: string; json: unknown }
 
-function call(url: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
+function call(url: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, localAddress?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers } }, (res) => {
+    const req = request(`${url}${path}`, { method, ...(localAddress ? { localAddress } : {}), headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -80,7 +90,12 @@ async function start(overrides: Partial<HttpServerOptions> = {}): Promise<Runnin
     host: '127.0.0.1',
     port: 0,
     heartbeats: store,
-    isKnownNode: (id) => KNOWN.has(id),
+    registry: {
+      isKnownNode: (id) => KNOWN.has(id),
+      addressesOf: (id) => (id === 'maestro' ? ['127.0.0.1'] : []),
+      keysOf: (id) => (KEYS[id] ? [KEYS[id]] : []),
+    },
+    allowLoopback: true,
     metrics,
     getStatus: () => ({ revision: 'abc123', last_reconcile: { result: 'ok' } }),
     webhook: { secret: SECRET, branch: 'main', onPush: (e) => pushes.push(e) },
@@ -119,37 +134,39 @@ describe('registry API', () => {
     expect((await call(server.url, 'HEAD', '/api/health')).status).toBe(200);
   });
 
-  it('a heartbeat records last seen and IP; a new IP is noticed and persisted', async () => {
-    const first = await call(server.url, 'POST', '/api/heartbeat', JSON.stringify({ node_id: 'virtuoso', ip: '192.168.1.42', timestamp: '2026-11-24T10:00:00Z' }));
+  it('a signed heartbeat records last seen and IP; a new IP from that address is noticed and persisted', async () => {
+    const first = await beat('virtuoso', '127.0.0.42', '127.0.0.42', { timestamp: '2026-11-24T10:00:00Z' });
     expect(first.status).toBe(200);
-    expect(store.get('virtuoso')).toEqual({ node_id: 'virtuoso', ip: '192.168.1.42', last_seen: '2026-11-24T10:00:00.000Z' });
-    expect(addressChanges).toEqual([]);
-    const moved = await call(server.url, 'POST', '/api/heartbeat', JSON.stringify({ node_id: 'virtuoso', ip: '192.168.1.77', extra: 'fields are fine' }));
+    expect(store.get('virtuoso')).toEqual({ node_id: 'virtuoso', ip: '127.0.0.42', last_seen: '2026-11-24T10:00:00.000Z', source_ip: '127.0.0.42', signed: true });
+    // The first address Bob learns is news too (the registry had the fleet file's).
+    expect(addressChanges).toEqual([['virtuoso', null, '127.0.0.42']]);
+    const moved = await beat('virtuoso', '127.0.0.77', '127.0.0.77', { extra: 'fields are fine' });
     expect(moved.status).toBe(200);
-    expect(addressChanges).toEqual([['virtuoso', '192.168.1.42', '192.168.1.77']]);
-    expect(logLines.find((l) => l.message === 'node address changed')?.fields).toEqual({ node: 'virtuoso', from: '192.168.1.42', to: '192.168.1.77' });
+    expect(addressChanges.at(-1)).toEqual(['virtuoso', '127.0.0.42', '127.0.0.77']);
+    expect(logLines.filter((l) => l.message === 'node address changed').at(-1)?.fields).toEqual({ node: 'virtuoso', from: '127.0.0.42', to: '127.0.0.77' });
     await store.flush();
     const saved = JSON.parse(await readFile(join(tmp, 'heartbeats.json'), 'utf8'));
-    expect(saved.heartbeats).toEqual([{ node_id: 'virtuoso', ip: '192.168.1.77', last_seen: '2026-11-24T10:00:00.000Z' }]);
+    expect(saved.heartbeats).toEqual([{ node_id: 'virtuoso', ip: '127.0.0.77', last_seen: '2026-11-24T10:00:00.000Z', source_ip: '127.0.0.77', signed: true }]);
   });
 
   it('a heartbeat with ip UNKNOWN keeps the known address', async () => {
-    await call(server.url, 'POST', '/api/heartbeat', JSON.stringify({ node_id: 'maestro', ip: '192.168.1.20' }));
-    const r = await call(server.url, 'POST', '/api/heartbeat', JSON.stringify({ node_id: 'maestro', ip: 'UNKNOWN' }));
+    await beat('maestro', '127.0.0.20', '127.0.0.20');
+    const r = await beat('maestro', 'UNKNOWN', '127.0.0.20');
     expect(r.status).toBe(200);
-    expect(store.get('maestro')?.ip).toBe('192.168.1.20');
+    expect(store.get('maestro')?.ip).toBe('127.0.0.20');
   });
 
-  it('a registration is accepted with 201, also from a node not in the fleet yet', async () => {
+  it('a registration of a known node is noted (201) but moves no address; an unknown one is held as pending (202)', async () => {
     const body = { node_id: 'virtuoso', display_name: 'Virtuoso', role: 'llm_worker', ip: '192.168.1.42', hostname: 'virtuoso.local', services: { ollama: true, ollama_port: 11434, docker: false, harpa: true }, registered_at: '2026-11-24T10:00:00Z' };
     const r = await call(server.url, 'POST', '/api/nodes/register', JSON.stringify(body));
     expect(r.status).toBe(201);
-    expect(r.json).toEqual({ status: 'registered', node_id: 'virtuoso', known: true });
+    expect(r.json).toEqual({ status: 'registered', node_id: 'virtuoso', known: true, ip_accepted: false });
     const stranger = await call(server.url, 'POST', '/api/nodes/register', JSON.stringify({ ...body, node_id: 'newbie', hostname: 'newbie.local' }));
-    expect(stranger.status).toBe(201);
-    expect(stranger.json).toMatchObject({ known: false });
-    expect(store.listRegistrations().map((r) => r.node_id)).toEqual(['newbie', 'virtuoso']);
-    expect(store.get('virtuoso')?.ip).toBe('192.168.1.42');
+    expect(stranger.status).toBe(202);
+    expect(stranger.json).toMatchObject({ status: 'pending', known: false });
+    expect(store.listRegistrations().map((r) => r.node_id)).toEqual(['virtuoso']);
+    expect(store.listPending().map((p) => p.node_id)).toEqual(['newbie']);
+    expect(store.get('virtuoso')).toBeUndefined();
   });
 
   it('GET /api/status returns the injected status; GET /metrics the Prometheus text', async () => {
@@ -275,7 +292,7 @@ describe('bad input to the HTTP side: a clear 4xx, and the server keeps serving'
       fc.constantFrom('/api/heartbeat', '/api/nodes/register'),
       async (body, path) => {
         const r = await call(server.url, 'POST', path, body);
-        return [200, 201, 400, 404, 413].includes(r.status);
+        return [200, 201, 202, 400, 401, 403, 404, 413, 429].includes(r.status);
       },
     ), { numRuns: 150 });
     await expectStillServing();
@@ -337,11 +354,12 @@ describe('POST /hooks/github', () => {
 describe('two servers in one process', () => {
   it('keep their own metrics and stores', async () => {
     const otherStore = await openHeartbeatStore(join(tmp, 'other.json'));
-    const other = await startHttpServer({ host: '127.0.0.1', port: 0, heartbeats: otherStore, isKnownNode: () => true, metrics: createMetrics({ processMetrics: false }) });
+    const other = await startHttpServer({ host: '127.0.0.1', port: 0, heartbeats: otherStore, registry: { isKnownNode: () => true, addressesOf: () => ['127.0.0.1'], keysOf: () => [] }, metrics: createMetrics({ processMetrics: false }) });
     try {
+      // Unsigned, from the node's own fleet address: liveness, and the address it came from.
       await call(other.url, 'POST', '/api/heartbeat', JSON.stringify({ node_id: 'maestro', ip: '10.0.0.2' }));
       expect(store.get('maestro')).toBeUndefined();
-      expect(otherStore.get('maestro')?.ip).toBe('10.0.0.2');
+      expect(otherStore.get('maestro')?.ip).toBe('127.0.0.1');
       expect((await call(other.url, 'GET', '/metrics')).text).not.toContain('fleet_reconciles_total{result="ok"} 1');
       expect((await call(server.url, 'GET', '/metrics')).text).toContain('fleet_reconciles_total{result="ok"} 1');
     } finally {

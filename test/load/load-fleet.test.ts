@@ -89,10 +89,12 @@ describe('loadFleetFromFiles', () => {
     expect(r.problems.find((p) => p.file === 'fleet/nodes/x.yaml')?.rule).toBe('file-too-large');
   });
 
-  it('finds known_hosts where fleet.yaml says it is', async () => {
+  it('refuses a fleet.yaml that moves known_hosts: the pins are always fleet/known_hosts (issue 11)', async () => {
     const read = await readFleetFiles('fleet', { cwd: repo });
-    const files = read.files.map((f) => (f.path === 'fleet/fleet.yaml' ? { ...f, text: readFileSync(join(repo, 'fleet', 'fleet.yaml'), 'utf8').replace('known_hosts: known_hosts', 'known_hosts: pinned_hosts') } : f.path === 'fleet/known_hosts' ? { ...f, path: 'fleet/pinned_hosts' } : f));
+    const files = read.files.map((f) => (f.path === 'fleet/fleet.yaml' ? { ...f, text: readFileSync(join(repo, 'fleet', 'fleet.yaml'), 'utf8').replace('  key_path:', '  known_hosts: pinned_hosts\n  key_path:') } : f.path === 'fleet/known_hosts' ? { ...f, path: 'fleet/pinned_hosts' } : f));
     const r = loadFleetFromFiles(files, { today: '2026-11-24' });
-    expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const errors = r.problems.filter((p) => p.severity === 'error');
+    expect(errors.map((p) => `${p.file} ${p.rule}`).sort()).toEqual(['fleet/fleet.yaml schema', 'fleet/pinned_hosts unknown-file']);
+    expect(errors.find((p) => p.rule === 'schema')?.message).toMatch(/ssh\.known_hosts is "pinned_hosts"; the only value accepted is "known_hosts"/);
   });
 });

@@ -85,6 +85,7 @@ export function applyStep(desired: Desired, nodeName: string, f: ObservedFacts, 
       f.crontab.lines = renderCrontab(f.crontab.lines, step.line);
       return;
     case 'register':
+    case 'install-secret':
     case 'write-generated':
     case 'reload-openclaw':
       return;

@@ -22,6 +22,7 @@ const SAMPLES: { [K in StepKind]: StepOf<K> } = {
   'uninstall-package': { ...base, kind: 'uninstall-package', id: 'v/4', package: 'formula', name: 'ollama' },
   'make-dirs': { ...base, kind: 'make-dirs', id: 'v/5', paths: ['/Users/s/.symphony'] },
   'write-file': { ...base, kind: 'write-file', id: 'v/6', file: 'ollama_env', path: '/Users/s/.ollama/ollama.env', content: 'A=1\n', mode: 0o644 },
+  'install-secret': { ...base, kind: 'install-secret', id: 'v/6s', path: '/Users/s/.symphony/heartbeat.key', key_id: 'a'.repeat(64) },
   'stop-brew-service': { ...base, kind: 'stop-brew-service', id: 'v/7', name: 'ollama' },
   'load-agent': { ...base, kind: 'load-agent', id: 'v/8', label: 'com.symphony.ollama', plist_path: '/p', reload: true },
   'restart-agent': { ...base, kind: 'restart-agent', id: 'v/9', label: 'com.symphony.ollama' },

@@ -1,7 +1,7 @@
 // Every command in the README's ```sh blocks is run here (or, for the two
 // set-up commands, by .ci/run and test/readme/demo.test.ts). A command added to
 // the README without a runner below fails the first test.
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFleetDir, repo, runFleet, type RunResult } from '../cli/run-fleet.ts';
@@ -41,6 +41,8 @@ describe('README commands', () => {
     const made = makeFleetDir('fleet');
     dir = made.dir;
     cleanup = made.cleanup;
+    // `fleet import` reads the two files kept by hand on Bob: the reference's example fleet.
+    for (const f of ['nodes_registry.json', 'openclaw_workers.json']) cpSync(join(repo, 'test', 'fixtures', 'import', 'reference-fleet', f), join(dir, f));
     // In README order: the walk-through depends on the sim started before it.
     for (const cmd of fleetCommands) results.set(cmd, await runFleet(words(cmd), { cwd: dir }));
   }, 600_000);
@@ -68,6 +70,8 @@ describe('README commands', () => {
     [/^fleet verify --targets/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toMatch(/^verify: \d+ passed, 0 failed/m); expect(r.stdout).toMatch(/pass {2}ollama-list hostname maestro/); }],
     [/^fleet drift --targets/, (r) => { expect([0, 2]).toContain(r.code); expect(r.stdout).toContain('maestro'); }],
     [/^fleet sim fault maestro ollama-down/, (r) => { expect(r.code).toBe(0); }],
+    [/^fleet catalog add-model llama3\.1:8b --from maestro /, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('llama3.1:8b is already in fleet/catalog/models.yaml with these facts; nothing to change'); }],
+    [/^fleet import /, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('imported 3 nodes into imported/'); expect(r.stdout).toContain('Regenerating the files from fleet/ will change'); }],
     [/^fleet sim down/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('stopped'); }],
   ];
 

@@ -8,7 +8,7 @@ import { buildProbe } from '../../reconciler/src/observe/probe.ts';
 import {
   bootoutCommand, bootstrapCommand, diskFreeCommand, homebrewInstallCommand, homebrewInstalledCommand, hostnameCommands, kickstartCommand,
   lintPlistCommand, makeDirsCommand, packageInstallCommand, packageUninstallCommand, readCrontabCommand, removeFileCommand,
-  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, type CommandPlan,
+  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, type CommandPlan,
 } from '../../reconciler/src/apply/step-commands.ts';
 import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
@@ -65,6 +65,8 @@ const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } =
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<dict>\n<key>Label</key>\n<string>x</string>\n</dict>\n</plist>\n`;
     return [writeFileCommand(step, `${v}\n$(touch x)\n`, 'r4nd'), writeFileCommand(plist, body, 'p1ist', { plist: true })];
   },
+  // The key travels on stdin; only its path (fixed) is on the line.
+  'install-secret': (v, home) => [writeSecretCommand(`${home}/.symphony/${v.replaceAll('/', '_') || 'empty'}.key`, `${'0'.repeat(64)}\n`)],
   'stop-brew-service': (v) => [{ what: 'brew services stop', line: stopBrewServiceCommand(PREFIX, v) }],
   'load-agent': (v, home) => [
     { what: 'id -u', line: uidCommand() },

@@ -101,7 +101,8 @@ function readDouble(text: string, start: number, nested: string[], into?: { text
     }
     if (c === '$' && text[i + 1] === '(') {
       const end = readSubstitution(text, i + 2);
-      nested.push(text.slice(i + 2, end - 1));
+      // $((...)) is arithmetic, not a command.
+      if (text[i + 2] !== '(') nested.push(text.slice(i + 2, end - 1));
       if (into) { into.text += '\u0000'; into.dynamic = true; }
       i = end;
       continue;
@@ -157,7 +158,8 @@ function readWord(text: string, start: number, nested: string[]): [Word, number]
     }
     if (c === '$' && text[i + 1] === '(') {
       const end = readSubstitution(text, i + 2);
-      nested.push(text.slice(i + 2, end - 1));
+      // $((...)) is arithmetic, not a command.
+      if (text[i + 2] !== '(') nested.push(text.slice(i + 2, end - 1));
       word.text += '\u0000';
       word.dynamic = true;
       i = end;

@@ -145,6 +145,41 @@ describe('disk', () => {
   });
 });
 
+describe('BSD text and file tools (what a script written on Linux trips over)', () => {
+  it('wc pads each count as " %7d"; -c and -m are exclusive, the last wins', async () => {
+    expect((await bob.exec("printf 'abc\\n' > ~/wc.txt; wc -c < ~/wc.txt; wc -l ~/wc.txt; wc -lc ~/wc.txt")).stdout)
+      .toBe(`       4\n       1 ${bob.paths.home}/wc.txt\n       1       4 ${bob.paths.home}/wc.txt\n`);
+    expect(await bob.exec('wc --bytes ~/wc.txt')).toMatchObject({ code: 1, stderr: 'wc: illegal option -- -\nusage: wc [-Lclmw] [file ...]\n' });
+  });
+
+  it('find wants a path first and knows only BSD primaries', async () => {
+    expect((await bob.exec('find -name wc.txt')).stderr).toMatch(/^find: illegal option -- n\nusage: find /);
+    expect(await bob.exec('find ~ -maxdepth 1 -name wc.txt -printf %s')).toMatchObject({ code: 1, stderr: 'find: -printf: unknown primary or operator\n' });
+    expect((await bob.exec('cd ~ && find . -maxdepth 1 -type f -name wc.txt -exec wc -c {} +')).stdout).toBe('       4 ./wc.txt\n');
+  });
+
+  it("sed -i takes a backup suffix as its next argument: GNU's form fails, BSD's works", async () => {
+    expect((await bob.exec("sed -i 's/abc/xyz/' ~/wc.txt")).code).not.toBe(0);
+    expect((await bob.exec("sed -i '' -e 's/abc/xyz/' ~/wc.txt && cat ~/wc.txt")).stdout).toBe('xyz\n');
+    expect((await bob.exec("sed -i .bak 's/xyz/abc/' ~/wc.txt && cat ~/wc.txt ~/wc.txt.bak")).stdout).toBe('abc\nxyz\n');
+    expect(await bob.exec('sed --version')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^sed: illegal option -- -\n/) as unknown });
+  });
+
+  it('stat -f with BSD conversions; GNU -c is an illegal option', async () => {
+    expect((await bob.exec('chmod 640 ~/wc.txt && stat -f "%z %Lp %Sp %N" ~/wc.txt')).stdout).toBe(`4 640 -rw-r----- ${bob.paths.home}/wc.txt\n`);
+    expect(await bob.exec('stat -c %s ~/wc.txt')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^stat: illegal option -- c\nusage: stat /) as unknown });
+  });
+
+  it('date has no -d; head and tail take the historical -N; GNU long options are refused', async () => {
+    expect(await bob.exec('date -d @0')).toMatchObject({ code: 1 });
+    expect((await bob.exec('date -u -r 0 +%Y-%m-%dT%H:%M:%SZ')).stdout).toBe('1970-01-01T00:00:00Z\n');
+    expect((await bob.exec("printf '1\\n2\\n3\\n' > ~/n.txt; head -1 ~/n.txt; tail -1 ~/n.txt")).stdout).toBe('1\n3\n');
+    expect(await bob.exec('head --lines=1 ~/n.txt')).toMatchObject({ code: 1, stderr: 'head: invalid option -- -\nusage: head [-n lines | -c bytes] [file ...]\n' });
+    expect(await bob.exec('mkdir --parents ~/a/b')).toMatchObject({ code: 64 });
+    await bob.exec('rm -f ~/wc.txt ~/wc.txt.bak ~/n.txt');
+  });
+});
+
 describe('network', () => {
   it('ipconfig getifaddr en0 is the node address; an interface without one prints nothing, exit 1', async () => {
     const en0 = await bob.exec('ipconfig getifaddr en0');

@@ -7,7 +7,7 @@ import type { NodeDoc } from '../../reconciler/src/schema/fleet.ts';
 import type { FleetModel } from '../../reconciler/src/validate/context.ts';
 import type { Problem } from '../../reconciler/src/validate/problem.ts';
 import { validateFleet } from '../../reconciler/src/validate/validate-fleet.ts';
-import { workerIdsOf } from '../../reconciler/src/validate/worker-ids.ts';
+import { declaredWorkers } from '../../reconciler/src/validate/worker-ids.ts';
 
 const repo = `${import.meta.dirname}/../..`;
 const TODAY = '2026-11-24';
@@ -98,7 +98,7 @@ describe('naming warnings', () => {
 
 describe('OpenClaw', () => {
   it('derives worker ids per role: Bob local, others ollama, HARPA where the role routes browser work', () => {
-    const ids = (name: string, role: string): string[] => workerIdsOf(name, base.roles[role] as Desired['roles'][string]).map((w) => w.worker_id);
+    const ids = (name: string, role: string): string[] => declaredWorkers({ name }, base.roles[role] as Desired['roles'][string]).map((w) => w.worker_id);
     expect(ids('bob', 'hq')).toEqual(['bob_local']);
     expect(ids('maestro', 'llm_worker')).toEqual(['maestro_ollama']);
     expect(ids('grand-piano', 'full_worker')).toEqual(['grand_piano_ollama', 'grand_piano_harpa']);

@@ -71,6 +71,14 @@ export interface BobAdapter {
   reloadOpenClaw(): Promise<{ signalled: boolean; message: string }>;
 }
 
+/** Node keys held on Bob (daemon/node-secrets.ts). */
+export interface SecretSource {
+  /** The file content to install for `node` when its key still has this id; undefined when it changed or is gone. */
+  contentFor(node: string, keyId: string): string | undefined;
+  /** Records that the node now holds the key with this id. */
+  markInstalled(node: string, keyId: string): Promise<void>;
+}
+
 export interface ApplyContext {
   pool: SessionSource;
   guard: ConnectionGuard;
@@ -83,6 +91,8 @@ export interface ApplyContext {
   logger: ApplyLogger;
   progress: ProgressSink;
   bob?: BobAdapter;
+  /** Bob's secret store: the key an install-secret step installs (never carried by the step). */
+  secrets?: SecretSource;
   /** A short random tag for temporary file names. */
   randomTag?(): string;
   /** Fleet-wide state of the model transfers (apply/transfers.ts); applyPlan makes one when absent. */

@@ -3,7 +3,7 @@
 // files for Bob and install them, report what converged. The CLI and the
 // benchmark call it; every adapter comes in through the options.
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { Ollama } from 'ollama';
 import { FleetError } from '../errors.ts';
@@ -26,7 +26,10 @@ import { formatGenerated, readGenerated, writeGenerated } from '../generate/writ
 import { withLock } from '../daemon/lock.ts';
 import { countErrors } from '../validate/problem.ts';
 import { renderProblems } from '../cli/problem-output.ts';
-import { createBobAdapter, expandHome } from './bob-local.ts';
+import { createBobAdapter } from './bob-local.ts';
+import { bobHomeFor, loadBobConfig, type BobConfig } from '../daemon/bob-config.ts';
+import { openNodeSecrets, type NodeSecretStore } from '../daemon/node-secrets.ts';
+import { localConnectOptions } from '../observe/local-connect.ts';
 import type { ApplyContext, ApplyLogger, ApplyOptions, ApplyResult, Clock, NodeApplyResult, OllamaLike, ProgressSink, StepResult } from './context.ts';
 import { applyPlan } from './executor.ts';
 import { createProgress, teeProgress, type ProgressRenderer } from './progress.ts';
@@ -47,6 +50,10 @@ export interface RunApplyOptions {
   bobHome?: string;
   /** The fleet lock file; default `<bob home>/.symphony/fleet.lock`. */
   lockPath?: string;
+  /** Bob's own settings (where it writes, what it signals, its SSH key, TOFU); default: read from `<bob home>/.symphony/fleetd.yaml`. */
+  bobConfig?: BobConfig;
+  /** Nodes' heartbeat keys on Bob; default: opened from bobConfig.secretsDir. */
+  secrets?: NodeSecretStore;
   today: string;
   /** stdout is a terminal: colours, progress bars, and a confirmation prompt. */
   tty: boolean;
@@ -146,14 +153,14 @@ function hasWork(p: Plan): boolean {
 }
 
 /** Which installed files on Bob differ from the generated ones (by generated file name). */
-async function changedOnBob(desired: Desired, home: string, files: GeneratedFiles): Promise<string[]> {
+async function changedOnBob(config: BobConfig, files: GeneratedFiles): Promise<string[]> {
   const out: string[] = [];
   const pairs: [string, string, string][] = [
-    ['nodes_registry.json', desired.settings.bob.registry_path, formatGenerated(files.nodes_registry)],
-    ['openclaw_workers.json', desired.settings.bob.workers_path, formatGenerated(files.openclaw_workers)],
+    ['nodes_registry.json', config.registryPath, formatGenerated(files.nodes_registry)],
+    ['openclaw_workers.json', config.workersPath, formatGenerated(files.openclaw_workers)],
   ];
   for (const [name, path, text] of pairs) {
-    const current = await readFile(expandHome(path, home), 'utf8').catch(() => undefined);
+    const current = await readFile(path, 'utf8').catch(() => undefined);
     if (current !== text) out.push(name);
   }
   return out;
@@ -195,15 +202,16 @@ export async function runApply(options: RunApplyOptions): Promise<RunApplyResult
   const desired = options.desired ?? (await loadDesired(options.fleetDir, options.today, options.write));
   await phase('loaded');
   const targets: Targets | undefined = options.targetsFile ? await readTargets(options.targetsFile) : undefined;
-  const bobHome = options.bobHome ?? (options.targetsFile ? join(dirname(options.targetsFile), 'bob') : homedir());
+  const bobHome = options.bobHome ?? bobHomeFor(options.targetsFile, homedir());
   const lockPath = options.lockPath ?? fleetLockPath(bobHome);
   const logger = options.logger ?? silentLogger;
+  const bobConfig = options.bobConfig ?? (await loadBobConfig(bobHome));
 
   return withLock(lockPath, async () => {
     const guard = createGuard({ loopbackOnly: loopbackOnly() });
-    const pool = createConnectionPool(desired, { ...(targets ? { targets } : {}), guard });
+    const pool = createConnectionPool(desired, { ...(targets ? { targets } : {}), guard, local: await localConnectOptions(bobConfig) });
     try {
-      return await applyWithPool(options, { desired, targets, bobHome, guard, pool, clock, logger, phase });
+      return await applyWithPool(options, { desired, targets, bobHome, bobConfig, guard, pool, clock, logger, phase });
     } finally {
       pool.close();
     }
@@ -214,6 +222,7 @@ interface Session {
   desired: Desired;
   targets: Targets | undefined;
   bobHome: string;
+  bobConfig: BobConfig;
   guard: ConnectionGuard;
   pool: ConnectionPool;
   clock: Clock;
@@ -227,7 +236,13 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   const registryUrl = s.targets?.bob?.registry_url ?? `http://${settings.network.bob_address}:${settings.network.registry_api_port}`;
   const prune = options.prune || settings.reconcile.prune;
   const observeOpts = { guard, ...(options.nodes ? { nodes: options.nodes } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-  const planOpts = { prune, registryUrl, today: options.today, ...(options.nodes ? { nodes: options.nodes } : {}) };
+  const secrets = options.secrets ?? (await openNodeSecrets(s.bobConfig.secretsDir));
+  // Every node that heartbeats gets a key (a dry run creates none).
+  const keyed = desired.nodes.filter((n) => n.status === 'active').map((n) => n.name);
+  if (!options.dryRun) await secrets.ensure(keyed);
+  const basePlanOpts = { prune, registryUrl, today: options.today, ...(options.nodes ? { nodes: options.nodes } : {}) };
+  const planOptsNow = (): typeof basePlanOpts & { secrets: ReturnType<NodeSecretStore['planInput']> } => ({ ...basePlanOpts, secrets: secrets.planInput(keyed) });
+  const planOpts = planOptsNow();
   const previous = await readGenerated(options.generatedDir);
 
   const observed = await observeFleet(desired, pool, observeOpts);
@@ -238,7 +253,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     return [...seen, ...(options.previousObserved ?? []).filter((o) => !have.has(o.node))];
   };
   const before = generate(desired, withUnobserved(observed), genOptions);
-  const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(desired, s.bobHome, before) } });
+  const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(s.bobConfig, before) } });
   await s.phase('planned');
   options.write(renderText(thePlan, { color: options.tty }));
   if (options.dryRun) {
@@ -282,6 +297,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   };
   let latest: GeneratedFiles | undefined;
   const ctx: ApplyContext = {
+    secrets,
     pool,
     guard,
     createOllama: (host) => makeOllama(host, guard),
@@ -307,11 +323,16 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     // The files on Bob tell the truth about what is there now, whatever converged.
     latest = work ? generate(desired, withUnobserved(observedAfter), genOptions) : before;
     await writeGenerated(options.generatedDir, latest);
-    const bobChanged = await changedOnBob(desired, s.bobHome, latest);
+    const bobChanged = await changedOnBob(s.bobConfig, latest);
     if (bobChanged.length > 0 && !options.signal?.aborted) {
       const files = latest;
       const bob = createBobAdapter({
-        paths: settings.bob,
+        paths: {
+          registry_path: s.bobConfig.registryPath,
+          workers_path: s.bobConfig.workersPath,
+          openclaw_pid_file: s.bobConfig.openclaw.pidFile ?? undefined,
+          openclaw_process_name: s.bobConfig.openclaw.processName ?? undefined,
+        },
         home: s.bobHome,
         contents: () => Promise.resolve({ nodes_registry: formatGenerated(files.nodes_registry), openclaw_workers: formatGenerated(files.openclaw_workers) }),
       });
@@ -319,7 +340,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
       applied = applied ? { ...applied, fleet: fleet.fleet } : fleet;
     }
     await s.phase('generated');
-    after = work ? planFleet(desired, observedAfter, planOpts) : thePlan;
+    after = work ? planFleet(desired, observedAfter, planOptsNow()) : thePlan;
   } finally {
     progress.close();
   }

@@ -12,7 +12,7 @@ import {
   bootoutCommand, bootstrapCommand, homebrewInstallCommand, homebrewInstalledCommand, homebrewManualInstructions,
   hostnameCommands, hostnameManualInstructions, isNotInstalledMessage, kickstartCommand, launchdDomainInstructions, lintPlistCommand,
   makeDirsCommand, packageInstallCommand, packageManualInstructions, packageUninstallCommand, parseCrontab, readCrontabCommand,
-  removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand,
+  removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand,
 } from './step-commands.ts';
 import { pullModel, removeModel } from './pull-model.ts';
 import { copyModel } from './copy-model.ts';
@@ -168,6 +168,22 @@ async function register(rt: NodeRuntime, step: StepOf<'register'>): Promise<Step
   }
 }
 
+/**
+ * The key goes over SSH on stdin into a 0600 temporary file beside the target
+ * and is renamed into place: it never appears on a command line, in the plan
+ * or in a log.
+ */
+async function installSecret(rt: NodeRuntime, step: StepOf<'install-secret'>): Promise<StepOutcome> {
+  const secrets = rt.ctx.secrets;
+  const content = secrets?.contentFor(rt.node, step.key_id);
+  if (secrets === undefined || content === undefined) {
+    return { status: 'skipped', message: `Bob holds no key ${step.key_id.slice(0, 12)} for ${rt.node} any more (rotated meanwhile): the next run installs the current one` };
+  }
+  await runPlan(rt, writeSecretCommand(step.path, content));
+  await secrets.markInstalled(rt.node, step.key_id);
+  return ok(true);
+}
+
 export async function runStep(rt: NodeRuntime, step: Step): Promise<StepOutcome> {
   switch (step.kind) {
     case 'set-hostname': return setHostname(rt, step);
@@ -176,6 +192,7 @@ export async function runStep(rt: NodeRuntime, step: Step): Promise<StepOutcome>
     case 'uninstall-package': return uninstallPackage(rt, step);
     case 'make-dirs': await runRemote(rt, 'mkdir -p', makeDirsCommand(step.paths)); return ok(true);
     case 'write-file': return writeFile(rt, step);
+    case 'install-secret': return installSecret(rt, step);
     case 'stop-brew-service': return stopBrewService(rt, step);
     case 'load-agent': return loadAgent(rt, step);
     case 'restart-agent': return restartAgent(rt, step);

@@ -242,3 +242,20 @@ export function parseDfAvailable(stdout: string): number | null {
   const available = cap > 0 ? Number(cols[cap - 1]) : NaN;
   return Number.isFinite(available) ? available * 1024 : null;
 }
+
+// ---- the node's heartbeat key ----------------------------------------------
+
+/**
+ * Writes a secret (the node's heartbeat key) from stdin: umask 077 before the
+ * first byte lands, so it is never readable by others, not even for a moment;
+ * the whole key or nothing (a size check), then renamed into place. One fixed
+ * temporary name that a re-run truncates: no glob (zsh aborts on an unmatched
+ * one), no key left behind under another name.
+ */
+export function writeSecretCommand(path: string, content: string): CommandPlan {
+  const target = nodePath(path);
+  const tmp = nodePath(`${path}.tmp`);
+  const bytes = Buffer.byteLength(content, 'utf8');
+  const line = sh`umask 077 && mkdir -p ${nodePath(parentOf(path))} && cat > ${tmp} && { test "$(wc -c < ${tmp} | tr -d ' ')" = ${String(bytes)} || { echo ${`incomplete write of ${path}`} >&2; rm -f ${tmp}; exit 75; }; } && chmod 0600 ${tmp} && mv -f ${tmp} ${target}`;
+  return { what: `write ${path} (mode 600)`, line, stdin: content };
+}

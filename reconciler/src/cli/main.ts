@@ -11,6 +11,8 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   validate: () => import('./commands/validate.ts'),
   capacity: () => import('./commands/capacity.ts'),
   'add-node': () => import('./commands/add-node.ts'),
+  import: () => import('./commands/import.ts'),
+  catalog: () => import('./commands/catalog.ts'),
   sim: () => import('./commands/sim.ts'),
   observe: () => import('./commands/observe.ts'),
   plan: () => import('./commands/plan.ts'),
@@ -19,6 +21,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ register: Register }>> = {
   verify: () => import('./commands/verify.ts'),
   daemon: () => import('./commands/daemon.ts'),
   demo: () => import('./commands/demo.ts'),
+  secret: () => import('./commands/secret.ts'),
 };
 /** Commands registered by another command's module. */
 const ALIASES: Record<string, string> = { trust: 'observe', drift: 'plan', status: 'daemon' };

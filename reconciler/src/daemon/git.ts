@@ -10,7 +10,7 @@
 // Everything goes through a GitContext passed in, never module state.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
@@ -65,6 +65,15 @@ function sourceHost(source: string): string {
   return url.includes('@') ? url.slice(url.lastIndexOf('@') + 1) : url;
 }
 
+/**
+ * Text with the credentials of any URL in it blanked: `https://user:token@host/x`
+ * becomes `https://***@host/x`. For status, logs and error messages: git's own
+ * errors repeat the URL they were given.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]+@/gi, '$1***@');
+}
+
 /** The source as git should see it: local paths made absolute. */
 export function normalizeSource(source: string): string {
   return isNetworkSource(source) || /^file:\/\//i.test(source) ? source : resolve(source);
@@ -87,14 +96,14 @@ export async function ensureClone(source: string, workdir: string, branch: strin
       await makeGit(root, options).clone(url, aside, ['--branch', branch, '--origin', 'origin']);
     } catch (err) {
       await rm(aside, { recursive: true, force: true });
-      throw new FleetError('invalid-input', `could not clone ${url} (branch ${branch}): ${gitMessage(err)}. Check the --repo URL or path and that the branch exists.`, { cause: err });
+      throw new FleetError('invalid-input', redactUrls(`could not clone ${url} (branch ${branch}): ${gitMessage(err)}. Check the --repo URL or path and that the branch exists.`), { cause: err });
     }
     await rename(aside, dir);
   }
   const git = makeGit(dir, options);
   const current = (await git.remote(['get-url', 'origin']))?.trim() ?? '';
   if (current !== url) {
-    throw new FleetError('invalid-input', `${dir} is a clone of ${current}, not ${url}; pass another --workdir or remove ${dir}`);
+    throw new FleetError('invalid-input', redactUrls(`${dir} is a clone of ${current}, not ${url}; pass another --workdir or remove ${dir}`));
   }
   return { workdir: root, dir, branch, remote: 'origin', git };
 }
@@ -125,7 +134,7 @@ export async function fetchRemoteHead(ctx: GitContext): Promise<FetchResult> {
   try {
     await ctx.git.raw(['fetch', '--prune', '--no-tags', ctx.remote, `+refs/heads/${ctx.branch}:${remoteRef(ctx)}`]);
   } catch (err) {
-    throw new FleetError('unreachable', `git fetch of ${ctx.branch} from ${ctx.remote} failed: ${gitMessage(err)}`, { cause: err });
+    throw new FleetError('unreachable', redactUrls(`git fetch of ${ctx.branch} from ${ctx.remote} failed: ${gitMessage(err)}`), { cause: err });
   }
   const head = await revParse(ctx.git, remoteRef(ctx));
   if (head === null) throw new FleetError('not-found', `branch ${ctx.branch} is missing on ${ctx.remote}`);
@@ -154,6 +163,30 @@ export function isGeneratedPath(path: string): boolean {
  */
 export async function isGeneratedOnly(ctx: GitContext, from: string | null, to: string): Promise<boolean> {
   return (await changedPaths(ctx, from, to)).every(isGeneratedPath);
+}
+
+/** True when `ancestor` is `descendant` or one of its ancestors (false for a rewritten history). */
+export async function isAncestor(ctx: GitContext, ancestor: string, descendant: string): Promise<boolean> {
+  // Not `merge-base --is-ancestor`: it answers by exit status alone, and simple-git
+  // resolves a non-zero exit that prints nothing. The merge base must be `ancestor` itself.
+  const a = await revParse(ctx.git, ancestor);
+  if (a === null || (await revParse(ctx.git, descendant)) === null) return false;
+  try {
+    return (await ctx.git.raw(['merge-base', a, descendant])).trim() === a;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Entries of `revision` under `prefixes` that are not plain files or
+ * directories: symbolic links (mode 120000) and submodules (160000). A
+ * revision with any under fleet/ or generated/ is refused: a link there
+ * would let the repository choose what Bob reads or where it writes.
+ */
+export async function linksInRevision(ctx: GitContext, revision: string, prefixes: readonly string[]): Promise<string[]> {
+  const out = await ctx.git.raw(['ls-tree', '-r', '-z', '--full-tree', revision, '--', ...prefixes]);
+  return out.split('\0').filter((e) => /^(120000|160000) /.test(e)).map((e) => e.slice(e.indexOf('\t') + 1)).sort();
 }
 
 /** The text of `path` at `revision`, or null when the file is not there. */
@@ -187,7 +220,7 @@ function lastGoodFile(ctx: GitContext): string {
 async function readLastGoodState(ctx: GitContext): Promise<LastGoodState | null> {
   try {
     const v = JSON.parse(await readFile(lastGoodFile(ctx), 'utf8')) as Partial<LastGoodState>;
-    if ((v.slot === 'a' || v.slot === 'b') && typeof v.revision === 'string') return { slot: v.slot, revision: v.revision };
+    if ((v.slot === 'a' || v.slot === 'b') && typeof v.revision === 'string' && /^[0-9a-f]{40,64}$/.test(v.revision)) return { slot: v.slot, revision: v.revision };
   } catch {
     // missing or damaged: there is no last good revision yet
   }
@@ -277,6 +310,11 @@ async function listGenerated(ctx: GitContext): Promise<string[]> {
 async function stageOnRemoteHead(ctx: GitContext, files: Readonly<Record<string, string>>, removeOthers: boolean): Promise<string[]> {
   await ctx.git.raw(['checkout', '--force', '-B', ctx.branch, remoteRef(ctx)]);
   await ctx.git.raw(['clean', '-ffdx', '--', GENERATED_DIR]);
+  // Never write through a link the repository put there.
+  for (const path of [join(ctx.dir, GENERATED_DIR), ...Object.keys(files).map((name) => generatedPath(ctx, name))]) {
+    const info = await lstat(path).catch(() => null);
+    if (info?.isSymbolicLink()) throw new FleetError('invalid-input', `${path} is a symbolic link in the repository: refusing to write generated files through it`);
+  }
   const wanted = new Set<string>();
   for (const [name, content] of Object.entries(files)) {
     const path = generatedPath(ctx, name);
@@ -339,7 +377,7 @@ export async function commitGenerated(
       await ctx.git.raw(['update-ref', remoteRef(ctx), revision]);
       return { committed: true, pushed: true, revision, attempts: attempt, changed };
     } catch (err) {
-      if (!isPushRace(err)) throw new FleetError('unreachable', `git push to ${ctx.remote} ${ctx.branch} failed: ${gitMessage(err)}`, { cause: err });
+      if (!isPushRace(err)) throw new FleetError('unreachable', redactUrls(`git push to ${ctx.remote} ${ctx.branch} failed: ${gitMessage(err)}`), { cause: err });
       if (attempt >= maxAttempts) {
         throw new FleetError('unreachable', `git push to ${ctx.remote} ${ctx.branch} lost the race ${attempt} times (others keep pushing); the next reconcile retries`, { cause: err });
       }

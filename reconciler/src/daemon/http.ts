@@ -1,7 +1,11 @@
 // Bob's one HTTP server: the registry API nodes already call, the GitHub push
 // webhook, status and metrics. Every request body is size-capped and checked
 // against a schema; slow or broken clients get a 4xx and the server keeps
-// serving. Nothing here reconciles: it calls the injected functions.
+// serving. The LAN is not trusted: heartbeats are judged by heartbeat-auth.ts
+// (signed by the node's key, or liveness only), unknown registrations are
+// held in a bounded list, each client address has a rate limit and a
+// connection cap, and every phase of a request has a timeout, so /api/health
+// answers through a flood. Nothing here reconciles: it calls the injected functions.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +14,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import { heartbeatRequestSchema, registerRequestSchema } from '../schema/registry-api.ts';
 import type { HeartbeatRequest, RegisterRequest } from '../schema/registry-api.ts';
 import type { HeartbeatStore, RecordResult } from './heartbeats.ts';
+import { NODE_SIGNATURE_HEADER, TIMESTAMP_HEADER, checkSignature, createReplayGuard, judgeBeat, type SignatureCheck } from './heartbeat-auth.ts';
 import type { FleetMetrics } from './metrics.ts';
 import { SIGNATURE_HEADER, parsePushEvent, verifyGithubSignature } from './webhook.ts';
 import type { PushEvent } from './webhook.ts';
@@ -18,6 +23,7 @@ export const DEFAULT_PORT = 8765;
 
 /** The calls the server makes; all fields but the store are optional so tests can wire only what they need. */
 export interface HttpLog {
+  debug?(fields: object, message: string): void;
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
@@ -29,6 +35,15 @@ export interface WebhookOptions {
   /** The tracked branch; pushes to other branches are acknowledged and ignored. */
   branch: string;
   onPush(event: PushEvent & { delivery: string | null }): void;
+}
+
+/** What the registry API knows about the fleet, from the last good revision and Bob's key store. */
+export interface RegistryView {
+  isKnownNode(nodeId: string): boolean;
+  /** The node's IPv4 addresses in fleet/: where an unsigned heartbeat may come from before any was accepted. */
+  addressesOf(nodeId: string): readonly string[];
+  /** Keys the node may sign with (current first). */
+  keysOf(nodeId: string): readonly Buffer[];
 }
 
 export interface HttpLimits {
@@ -43,6 +58,17 @@ export interface HttpLimits {
   /** How often Node checks the two timeouts above (default 1 s; tests use less). */
   timeoutCheckIntervalMs?: number;
   maxConnections?: number;
+  /** Open connections per client address (default 32); more are closed at once. */
+  perClientConnections?: number;
+  /** Requests per second per client address on everything but /api/health (default 20, bursts of 40). */
+  ratePerSecond?: number;
+  rateBurst?: number;
+  /** A connection silent this long is closed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** Header bytes per request (default 8 KiB). */
+  maxHeaderBytes?: number;
+  /** Webhook delivery ids remembered for this long (default 1 h). */
+  deliveryWindowMs?: number;
 }
 
 export interface HttpServerOptions {
@@ -51,8 +77,10 @@ export interface HttpServerOptions {
   /** Default 8765; 0 picks a free port. */
   port?: number;
   heartbeats: HeartbeatStore;
-  /** Heartbeats from nodes not in the last good revision get 404. */
-  isKnownNode(nodeId: string): boolean;
+  /** Heartbeats from nodes not in the last good revision get 404; registrations from them are held as pending. */
+  registry: RegistryView;
+  /** 127.0.0.0/8 counts as a plausible node address (a simulated fleet on loopback). Default: false. */
+  allowLoopback?: boolean;
   metrics?: FleetMetrics;
   getStatus?(): unknown;
   webhook?: WebhookOptions;
@@ -79,8 +107,18 @@ const DEFAULTS = {
   headersTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   timeoutCheckIntervalMs: 1_000,
-  maxConnections: 256,
+  maxConnections: 1024,
+  perClientConnections: 32,
+  ratePerSecond: 20,
+  rateBurst: 40,
+  idleTimeoutMs: 30_000,
+  maxHeaderBytes: 8 * 1024,
+  deliveryWindowMs: 60 * 60_000,
 } satisfies Required<HttpLimits>;
+
+/** Client addresses whose rate-limit buckets are kept; beyond it the oldest are forgotten. */
+const MAX_TRACKED_CLIENTS = 10_000;
+const MAX_DELIVERIES = 2048;
 
 // After a 413, how much of the rest is read and thrown away (costs no memory)
 // before the connection is cut.
@@ -182,18 +220,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   };
 
-  const readJson = async <T>(req: IncomingMessage, res: ServerResponse, check: (v: unknown) => v is T, errors: () => ErrorObject[] | null | undefined): Promise<T | null> => {
-    const body = await readBody(req, res, limits.bodyBytes);
-    if (body === null) return null;
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new HttpProblem(400, `invalid JSON: ${(err as Error).message}`);
-    }
-    if (!check(value)) throw new HttpProblem(400, 'body does not match the schema', describeAjvErrors(errors()));
-    return value;
-  };
+  const count = (route: string, result: string): void => options.metrics?.apiRequests.inc({ route, result });
 
   const noteAddress = (result: RecordResult): void => {
     if (!result.ipChanged) return;
@@ -201,27 +228,102 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     options.onAddressChange?.(result.record.node_id, result.previousIp, result.record.ip);
   };
 
+  const replays = createReplayGuard();
+  const header = (req: IncomingMessage, name: string): string | undefined => {
+    const v = req.headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  /** The first of the node's keys that verifies the body, or why none does. */
+  const verify = (req: IncomingMessage, nodeId: string, raw: Buffer): SignatureCheck => {
+    const headers = { timestamp: header(req, TIMESTAMP_HEADER), signature: header(req, NODE_SIGNATURE_HEADER) };
+    const nowS = Math.floor(now().getTime() / 1000);
+    const keys = options.registry.keysOf(nodeId);
+    let check: SignatureCheck = checkSignature(undefined, headers, raw, nowS);
+    for (const key of keys) {
+      check = checkSignature(key, headers, raw, nowS);
+      if (check.state !== 'bad') break;
+    }
+    if (check.state === 'valid' && !replays.accept(nodeId, check.mac, check.timestamp, nowS)) {
+      return { state: 'bad', why: 'this signed heartbeat was already received (a replay)' };
+    }
+    return check;
+  };
+
+  /** Judges and stores what a node says about itself; the answer to send. */
+  const judge = (req: IncomingMessage, nodeId: string, reportedIp: string, raw: Buffer): { status: number; body: Record<string, unknown>; route: string } => {
+    const peerIp = peerAddress(req) ?? null;
+    const verdict = judgeBeat({
+      node: nodeId,
+      reportedIp,
+      peerIp,
+      signature: verify(req, nodeId, raw),
+      previous: options.heartbeats.get(nodeId),
+      fleetAddresses: options.registry.addressesOf(nodeId),
+      allowLoopback: options.allowLoopback ?? false,
+    });
+    if (!verdict.accept) {
+      // At debug: a forged flood must not flood the log too; the counter shows it.
+      log?.debug?.({ node: nodeId, peer: peerIp, reason: verdict.reason }, 'heartbeat refused');
+      return { status: verdict.status, body: { error: verdict.reason }, route: 'refused' };
+    }
+    const result = options.heartbeats.update({ node_id: nodeId, at: now(), ip: verdict.ip, source_ip: peerIp, signed: verdict.signed });
+    noteAddress(result);
+    return {
+      status: verdict.status,
+      body: { status: verdict.status === 200 ? 'ok' : 'ip-not-changed', node_id: nodeId, ip: result.record.ip, signed: verdict.signed, last_seen: result.record.last_seen, ...(verdict.reason ? { reason: verdict.reason } : {}) },
+      route: verdict.signed ? 'signed' : 'unsigned',
+    };
+  };
+
+  const parseChecked = <T>(raw: Buffer, check: (v: unknown) => v is T, errors: () => ErrorObject[] | null | undefined): T => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HttpProblem(400, `invalid JSON: ${(err as Error).message}`);
+    }
+    if (!check(value)) throw new HttpProblem(400, 'body does not match the schema', describeAjvErrors(errors()));
+    return value;
+  };
+
   const heartbeat: Handler = async (req, res) => {
-    const body = await readJson(req, res, checkHeartbeat, () => checkHeartbeat.errors);
-    if (body === null) return;
-    if (!options.isKnownNode(body.node_id)) {
+    const raw = await readBody(req, res, limits.bodyBytes);
+    if (raw === null) return;
+    const body = parseChecked(raw, checkHeartbeat, () => checkHeartbeat.errors);
+    if (!options.registry.isKnownNode(body.node_id)) {
+      count('heartbeat', 'unknown-node');
       throw new HttpProblem(404, `unknown node ${body.node_id}: add fleet/nodes/${body.node_id}.yaml to the fleet repository and merge it`);
     }
-    const peerIp = peerAddress(req);
-    const result = options.heartbeats.record({ node_id: body.node_id, ip: body.ip, at: now(), ...(peerIp ? { peerIp } : {}) });
-    noteAddress(result);
-    send(res, 200, { status: 'ok', node_id: body.node_id, last_seen: result.record.last_seen });
+    const answer = judge(req, body.node_id, body.ip, raw);
+    count('heartbeat', answer.route);
+    send(res, answer.status, answer.body);
   };
 
   const register: Handler = async (req, res) => {
-    const body = await readJson(req, res, checkRegister, () => checkRegister.errors);
-    if (body === null) return;
-    const known = options.isKnownNode(body.node_id);
-    const peerIp = peerAddress(req);
-    const result = options.heartbeats.recordRegistration(body, now(), peerIp);
-    noteAddress(result);
-    log?.info({ node: body.node_id, ip: result.record.ip, known }, 'node registered');
-    send(res, 201, { status: 'registered', node_id: body.node_id, known });
+    const raw = await readBody(req, res, limits.bodyBytes);
+    if (raw === null) return;
+    const body = parseChecked(raw, checkRegister, () => checkRegister.errors);
+    const peer = peerAddress(req) ?? null;
+    if (!options.registry.isKnownNode(body.node_id)) {
+      // Held, never trusted: shown in status until a pull request adds the node.
+      options.heartbeats.addPending({ node_id: body.node_id, peer, received_at: now().toISOString(), body });
+      count('register', 'pending');
+      log?.info({ node: body.node_id, peer }, 'registration from an unknown node held as pending');
+      send(res, 202, { status: 'pending', node_id: body.node_id, known: false, message: `held until a pull request adds fleet/nodes/${body.node_id}.yaml` });
+      return;
+    }
+    options.heartbeats.recordRegistration(body, now());
+    // Signed: judged like a heartbeat (it may move the IP). Unsigned (Bob's
+    // own apply, an old script): noted, but it changes no address.
+    const signed = req.headers[NODE_SIGNATURE_HEADER] !== undefined;
+    const answer = signed ? judge(req, body.node_id, body.ip, raw) : null;
+    count('register', answer?.route ?? 'noted');
+    log?.info({ node: body.node_id, peer, signed }, 'node registered');
+    if (answer !== null && answer.status >= 400 && answer.status !== 422) {
+      send(res, answer.status, answer.body);
+      return;
+    }
+    send(res, 201, { status: 'registered', node_id: body.node_id, known: true, ip_accepted: answer?.status === 200 });
   };
 
   const health: Handler = (_req, res) => {
@@ -248,6 +350,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.end(text);
   };
 
+  const deliveries = new Map<string, number>();
+  /** false when `id` was seen within the window (a replay or a redelivery). */
+  const rememberDelivery = (id: string): boolean => {
+    const t = now().getTime();
+    for (const [k, at] of deliveries) {
+      if (at > t - limits.deliveryWindowMs && deliveries.size <= MAX_DELIVERIES) break;
+      deliveries.delete(k);
+    }
+    if (deliveries.has(id)) return false;
+    deliveries.set(id, t);
+    return true;
+  };
+
   const githubHook: Handler = async (req, res) => {
     const hook = options.webhook;
     const body = await readBody(req, res, limits.webhookBodyBytes);
@@ -261,7 +376,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       throw new HttpProblem(401, 'bad or missing X-Hub-Signature-256');
     }
     const event = req.headers['x-github-event'];
-    const delivery = typeof req.headers['x-github-delivery'] === 'string' ? req.headers['x-github-delivery'] : null;
+    const delivery = typeof req.headers['x-github-delivery'] === 'string' ? req.headers['x-github-delivery'].slice(0, 100) : null;
+    // GitHub redelivers with the same id: each delivery counts once within the window.
+    if (delivery !== null && !rememberDelivery(delivery)) {
+      count('webhook', 'duplicate');
+      send(res, 200, { status: 'duplicate', delivery });
+      return;
+    }
     if (event === 'ping') {
       send(res, 200, { status: 'pong' });
       return;
@@ -277,6 +398,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     log?.info({ ref: push.ref, after: push.after, delivery }, 'push webhook received');
+    count('webhook', 'accepted');
     hook.onPush({ ...push, delivery });
     send(res, 202, { status: 'accepted', ref: push.ref, after: push.after });
   };
@@ -291,11 +413,33 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     '/hooks/github': { POST: githubHook },
   };
 
+  // Token buckets per client address (Map order = least recently used first).
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const allow = (client: string): boolean => {
+    const t = Date.now();
+    const b = buckets.get(client) ?? { tokens: limits.rateBurst, at: t };
+    buckets.delete(client);
+    b.tokens = Math.min(limits.rateBurst, b.tokens + ((t - b.at) / 1000) * limits.ratePerSecond);
+    b.at = t;
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    buckets.set(client, b);
+    if (buckets.size > MAX_TRACKED_CLIENTS) buckets.delete(buckets.keys().next().value ?? '');
+    return ok;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[path];
     try {
       if (route === undefined) throw new HttpProblem(404, `no such endpoint ${path}`);
+      // Health is exempt: the health monitor must see Bob up through a flood.
+      if (path !== '/api/health' && !allow(peerAddress(req) ?? '?')) {
+        count(path, 'rate-limited');
+        send(res, 429, { error: `more than ${limits.ratePerSecond} requests per second from ${peerAddress(req) ?? 'this client'}; slow down` }, { 'retry-after': '1' });
+        if (!req.readableEnded) req.resume();
+        return;
+      }
       const handler = route[req.method ?? ''];
       if (handler === undefined) throw new HttpProblem(405, `${req.method ?? '?'} not allowed on ${path}`);
       await handler(req, res);
@@ -318,10 +462,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    maxHeaderSize: limits.maxHeaderBytes,
   }, (req, res) => {
     void handle(req, res);
   });
   server.maxConnections = limits.maxConnections;
+  server.maxRequestsPerSocket = 1000;
+  // An idle or trickling connection is closed; a request in progress is bounded by requestTimeout.
+  server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
+
+  // One client cannot hold every connection: beyond its share, new ones are closed at once.
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const a = socket.remoteAddress ?? '?';
+    const client = a.startsWith('::ffff:') ? a.slice(7) : a;
+    const open = (perClient.get(client) ?? 0) + 1;
+    perClient.set(client, open);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+    if (open > limits.perClientConnections) {
+      count('connection', 'over-client-cap');
+      socket.destroy();
+    }
+  });
 
   // Replaces Node's default so the answer is explicit and logged; a socket
   // that already got a response is just closed.

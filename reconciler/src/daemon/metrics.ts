@@ -17,6 +17,8 @@ export interface FleetMetrics {
   pullBytes: Counter;
   lastGoodRevision: Gauge<'revision'>;
   invalidRevision: Gauge<'revision'>;
+  /** Registry API and webhook answers, by route and outcome (accepted, refused, rate-limited...). */
+  apiRequests: Counter<'route' | 'result'>;
 }
 
 export interface MetricsOptions {
@@ -46,6 +48,7 @@ export function createMetrics(options: MetricsOptions = {}): FleetMetrics {
     steps: new Counter({ name: `${prefix}steps_total`, help: 'Plan steps applied, by kind and result.', labelNames: ['kind', 'result'], registers }),
     pullBytes: new Counter({ name: `${prefix}pull_bytes_total`, help: 'Bytes of model pulls completed on nodes.', registers }),
     lastGoodRevision: new Gauge({ name: `${prefix}last_good_revision`, help: 'The revision being reconciled (1 on its label).', labelNames: ['revision'], registers }),
+    apiRequests: new Counter({ name: `${prefix}api_requests_total`, help: 'Registry API and webhook requests, by route and outcome.', labelNames: ['route', 'result'], registers }),
     invalidRevision: new Gauge({ name: `${prefix}invalid_revision`, help: '1 while the branch head fails validation (its revision on the label); the last good revision is reconciled meanwhile.', labelNames: ['revision'], registers }),
   };
   // Present from the first scrape, so an alert on `== 1` has a series to watch.

@@ -6,6 +6,7 @@
 // generated/. The building blocks are in this folder; the pipeline is
 // apply/run-apply.ts, the same code `fleet apply` runs.
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
@@ -25,17 +26,25 @@ import {
   commitGenerated,
   ensureClone,
   fetchRemoteHead,
+  isAncestor,
   isGeneratedOnly,
+  linksInRevision,
   promoteCandidate,
   readLastGood,
+  redactUrls,
   type GitContext,
   type RevisionCheckout,
 } from './git.ts';
-import { openHeartbeatStore, type HeartbeatStore } from './heartbeats.ts';
-import { startHttpServer, type RunningHttpServer } from './http.ts';
+import { loadBobConfig, type BobConfig } from './bob-config.ts';
+import { clearStaleIndexLocks, type FindGitProcesses } from './git-locks.ts';
+import { openHeartbeatStore, type HeartbeatStore, type PendingRegistration, type WriteStatus } from './heartbeats.ts';
+import { startHttpServer, type HttpLimits, type RunningHttpServer } from './http.ts';
+import { tryAcquireLock, type HeldLock } from './lock.ts';
+import { openNodeSecrets, type NodeSecretStore } from './node-secrets.ts';
+import { IPV4 } from '../schema/common.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileResult } from './metrics.ts';
-import { createScheduler, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
+import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
 
 export interface DaemonOptions {
@@ -61,7 +70,21 @@ export interface DaemonOptions {
   today?: () => string;
   /** Test hook: time between a transient failure and the retry inside apply. */
   backoffBaseMs?: number;
+  /** Bob's own settings; default: read from `<bob home>/.symphony/fleetd.yaml` (or `configFile`). */
+  bobConfig?: BobConfig;
+  configFile?: string;
+  /** Accept a branch whose history was rewritten (force-pushed); refused by default. */
+  allowForcePush?: boolean;
+  /** Registry API limits (the abuse bench and tests shorten them). */
+  httpLimits?: HttpLimits;
+  /** Test hook: which git processes work in the workdir (stale index.lock detection). */
+  findGitProcesses?: FindGitProcesses;
+  /** Heartbeat file writes (tests inject a full disk). */
+  writeHeartbeats?: (path: string, text: string) => Promise<void>;
 }
+
+/** The drift schedule when the fleet's is unusable (never reached through validation; a guard for a bad last-good). */
+export const DEFAULT_DRIFT_CRON = '*/15 * * * *';
 
 export interface NodeStatusLine {
   node: string;
@@ -73,8 +96,16 @@ export interface NodeStatusLine {
 }
 
 export interface DaemonStatus {
+  /** The --repo URL with any credentials blanked. */
   repo: string;
   branch: string;
+  /** Whether the last fetch or push reached origin; the last good revision goes on being reconciled meanwhile. */
+  origin: { reachable: boolean; since: string | null; error: string | null };
+  /** A force-push that replaced the history the last good revision is on. */
+  rewritten: { from: string; to: string; at: string; accepted: boolean } | null;
+  /** Registrations from nodes the fleet does not know, held until a pull request adds them. */
+  pending_registrations: PendingRegistration[];
+  heartbeats: { nodes: number; write: WriteStatus };
   /** Remote head at the last fetch. */
   head: string | null;
   /** The revision being reconciled (passed validation). */
@@ -112,6 +143,13 @@ export interface RunningDaemon {
 }
 
 const todayUtc = (): string => new Date().toISOString().slice(0, 10);
+const IPV4_RE = new RegExp(IPV4);
+
+/** The fleet-wide IP changes a validated heartbeat made, for the commit message: `bob: IP 192.168.1.10 -> 192.168.1.189`. */
+function describeIpChanges(changes: ReadonlyMap<string, { from: string | null; to: string }>): string | null {
+  if (changes.size === 0) return null;
+  return [...changes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, c]) => `${node}: IP ${c.from ?? 'unknown'} -> ${c.to}`).join('; ');
+}
 
 function applyLogger(log: Logger): ApplyLogger {
   return {
@@ -159,21 +197,54 @@ function statusLines(plan: Plan, backoff: BackoffTracker): NodeStatusLine[] {
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { log } = options;
-  const today = options.today ?? todayUtc;
   await mkdir(options.workdir, { recursive: true });
+  // One daemon per workdir: a second one would lose the first one's heartbeats.
+  const workdirLock = await tryAcquireLock(join(options.workdir, 'fleetd.lock'), { command: 'fleet daemon', log });
+  if ('heldBy' in workdirLock) {
+    const h = workdirLock.heldBy;
+    throw new FleetError('lock-held', `another fleet daemon already runs on ${options.workdir}: pid ${h.pid} on ${h.hostname}, since ${h.acquired_at}. Stop it first (kill ${h.pid}), or give this one another --workdir.`);
+  }
+  try {
+    return await startWithLock(options, workdirLock);
+  } catch (err) {
+    await workdirLock.release();
+    throw err;
+  }
+}
+
+async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Promise<RunningDaemon> {
+  const { log } = options;
+  const today = options.today ?? todayUtc;
   const guard = createGuard({ loopbackOnly: loopbackOnly() });
   const abortAll = new AbortController();
+  const bobHome = options.bobHome ?? (options.targetsFile ? join(resolve(options.targetsFile, '..'), 'bob') : homedir());
+  const bobConfig = options.bobConfig ?? (await loadBobConfig(bobHome, options.configFile));
+  const secrets: NodeSecretStore = await openNodeSecrets(bobConfig.secretsDir);
   const git = await ensureClone(options.repo, options.workdir, options.branch, { guard, signal: abortAll.signal });
   const metrics = createMetrics();
-  const heartbeats = await openHeartbeatStore(join(options.workdir, 'heartbeats.json'), { log });
-  let lastGood: RevisionCheckout | null = await readLastGood(git);
+  const heartbeats = await openHeartbeatStore(join(options.workdir, 'heartbeats.json'), { log, ...(options.writeHeartbeats ? { writeFile: options.writeHeartbeats } : {}) });
+  const repoShown = redactUrls(options.repo);
+  /** IP changes made by validated heartbeats since the last commit. */
+  const ipChanges = new Map<string, { from: string | null; to: string }>();
+  /** Each node's IP in the registry last generated, for the message of an IP change. */
+  const registryIps = new Map<string, string>();
+  let lastGood: RevisionCheckout | null = null;
+  try {
+    lastGood = await readLastGood(git);
+  } catch (err) {
+    log.warn({ err }, 'last-good.json unusable: starting without a last good revision');
+  }
   let desired: Desired | null = null;
   let lastSeenHead: string | null = null;
   let lastAppliedHead: string | null = null;
 
   const state: DaemonStatus = {
-    repo: options.repo,
+    repo: repoShown,
     branch: options.branch,
+    origin: { reachable: true, since: null, error: null },
+    rewritten: null,
+    pending_registrations: [],
+    heartbeats: { nodes: 0, write: heartbeats.writeStatus() },
     head: null,
     revision: lastGood?.revision ?? null,
     invalid: null,
@@ -182,12 +253,35 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     nodes: [],
   };
 
+  /**
+   * The fleet at a revision, or why the daemon cannot run it: validation
+   * (cron included), and no symbolic link or submodule in fleet/ or generated/.
+   * Never throws for anything the revision contains.
+   */
   async function loadRevision(checkout: RevisionCheckout): Promise<{ desired: Desired | null; problems: Problem[] }> {
-    const result = await loadFleet(join(checkout.dir, 'fleet'), { today: today() });
+    const refuse = (file: string, rule: string, message: string): { desired: null; problems: Problem[] } => ({ desired: null, problems: [{ file, line: 1, col: 1, severity: 'error', rule, message }] });
+    const links = await linksInRevision(git, checkout.revision, ['fleet', 'generated']);
+    if (links.length > 0) {
+      return { desired: null, problems: links.map((l) => ({ file: l, line: 1, col: 1, severity: 'error' as const, rule: 'symlink', message: 'A symbolic link (or submodule) in fleet/ or generated/ is refused: it would let the repository choose what Bob reads or writes. Commit the file itself.' })) };
+    }
+    let result;
+    try {
+      result = await loadFleet(join(checkout.dir, 'fleet'), { today: today() });
+    } catch (err) {
+      return refuse('fleet', 'unreadable', err instanceof Error ? err.message : String(err));
+    }
     // Paths relative to the repository, as a pull request shows them.
     const errors = result.problems
       .filter((p) => p.severity === 'error')
       .map((p) => ({ ...p, file: relative(checkout.dir, resolve(checkout.dir, p.file)) }));
+    if (errors.length === 0 && result.desired) {
+      // Belt and braces: a revision whose schedule the scheduler would refuse is never promoted.
+      try {
+        validateCron(result.desired.settings.reconcile.drift_cron);
+      } catch (err) {
+        return refuse('fleet/fleet.yaml', 'drift-cron', (err as Error).message);
+      }
+    }
     return { desired: errors.length === 0 ? result.desired : null, problems: errors };
   }
 
@@ -195,18 +289,73 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const backoff = createBackoffTracker({ baseMs: 10_000, maxMs: backoffMax() });
 
   if (lastGood) {
-    const loaded = await loadRevision(lastGood);
+    // A last good revision this version cannot run (say, promoted before its cron was checked) is dropped, never fatal.
+    const loaded = await loadRevision(lastGood).catch((err: unknown) => ({ desired: null, problems: [{ message: String(err) }] }));
     desired = loaded.desired;
-    if (!desired) lastGood = null;
+    if (!desired) {
+      log.warn({ revision: lastGood.revision, first: loaded.problems[0] }, 'last good revision no longer valid: waiting for a valid head');
+      lastGood = null;
+    }
+  }
+
+  const originReached = (): void => {
+    if (!state.origin.reachable) log.info({ since: state.origin.since }, 'origin reachable again');
+    state.origin = { reachable: true, since: null, error: null };
+  };
+  const originUnreachable = (err: unknown): void => {
+    const error = redactUrls(err instanceof Error ? err.message : String(err));
+    if (state.origin.reachable) log.error({ error }, 'origin unreachable: reconciling the last good revision meanwhile');
+    state.origin = { reachable: false, since: state.origin.since ?? new Date().toISOString(), error };
+  };
+
+  /** Fetches the branch head; null when origin cannot be reached (reported, not thrown). */
+  async function fetchHead(): Promise<string | null> {
+    try {
+      const fetched = await fetchRemoteHead(git);
+      originReached();
+      state.head = fetched.head;
+      return fetched.head;
+    } catch (err) {
+      if (!(err instanceof FleetError) || err.code !== 'unreachable') throw err;
+      originUnreachable(err);
+      return null;
+    }
+  }
+
+  /** A head that does not descend from the last good revision: history was rewritten. true: go on with it. */
+  async function acceptHistory(head: string): Promise<boolean> {
+    if (!lastGood || (await isAncestor(git, lastGood.revision, head))) {
+      if (state.rewritten && !state.rewritten.accepted) log.info({ head }, 'branch history consistent again');
+      if (state.rewritten && !state.rewritten.accepted) state.rewritten = null;
+      return true;
+    }
+    const accepted = options.allowForcePush === true;
+    if (state.rewritten?.to !== head) {
+      state.rewritten = { from: lastGood.revision, to: head, at: new Date().toISOString(), accepted };
+      log.error({ from: lastGood.revision, to: head, accepted }, accepted
+        ? 'BRANCH HISTORY REWRITTEN (force-push): accepted because --allow-force-push is set'
+        : 'BRANCH HISTORY REWRITTEN (force-push): refused; the last good revision is kept. Restore the history, or restart the daemon with --allow-force-push');
+    }
+    return accepted;
   }
 
   /** Fetches; validates a new head and makes it the last good revision, or records why it is invalid. */
   async function refreshRevision(): Promise<void> {
-    const fetched = await fetchRemoteHead(git);
-    state.head = fetched.head;
+    const head = await fetchHead();
+    if (head === null) return;
+    const fetched = { head };
     if (fetched.head === lastSeenHead) return;
+    if (!(await acceptHistory(fetched.head))) return;
     lastSeenHead = fetched.head;
     if (lastGood?.revision === fetched.head) return;
+    // A link committed as (or in) generated/ would make Bob write through it: refused even in a generated-only change.
+    const generatedLinks = await linksInRevision(git, fetched.head, ['generated']);
+    if (generatedLinks.length > 0) {
+      state.invalid = { revision: fetched.head, problems: generatedLinks.map((l) => ({ file: l, line: 1, col: 1, severity: 'error' as const, rule: 'symlink', message: 'A symbolic link (or submodule) in generated/ is refused: Bob would write through it. Commit plain files (or nothing) there.' })) };
+      setInvalidRevision(metrics, fetched.head);
+      log.error({ revision: fetched.head, links: generatedLinks }, 'revision invalid: a link in generated/');
+      return;
+    }
     // fleet/ at the head is the last good one (the daemon's own commits, or a change and its revert).
     if (lastGood && (await isGeneratedOnly(git, lastGood.revision, fetched.head))) {
       state.revision = fetched.head;
@@ -233,6 +382,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     setLastGoodRevision(metrics, lastGood.revision);
     backoff.reconfigure({ baseMs: 10_000, maxMs: backoffMax() });
     scheduler.reconfigure(schedulerSettings());
+    heartbeats.retain(new Set(desired.nodes.map((n) => n.name)));
     log.info({ revision: lastGood.revision }, 'new revision validated');
   }
 
@@ -275,6 +425,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log.info({ reasons: request.reasons }, 'reconcile started');
     let result: ReconcileResult = 'ok';
     try {
+      await clearStaleIndexLocks(git.dir, git.workdir, { log, ...(options.findGitProcesses ? { find: options.findGitProcesses } : {}) });
+      // A `fleet secret rotate` run meanwhile is picked up here.
+      await secrets.reload();
       await refreshRevision();
       if (!lastGood || !desired) {
         result = state.invalid ? 'invalid-revision' : 'skipped';
@@ -282,7 +435,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return;
       }
       // The daemon's clone follows the remote head; generated/ is written there and committed.
-      await git.git.raw(['checkout', '--force', '-B', git.branch, `${git.remote}/${git.branch}`]);
+      // Not while that head is a refused rewrite or unknown: then only the nodes are reconciled.
+      const commitAllowed = state.origin.reachable && !(state.rewritten && !state.rewritten.accepted) && !state.invalid?.problems.some((p) => p.rule === 'symlink');
+      if (commitAllowed) await git.git.raw(['checkout', '--force', '-B', git.branch, `${git.remote}/${git.branch}`]);
       const generatedDir = join(git.dir, 'generated');
       const snapshotFile = join(git.dir, DEFAULT_SNAPSHOT_PATH);
       // As committed before this run, for the commit message (only the registry is kept).
@@ -299,7 +454,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           prune: false,
           dryRun: false,
           generatedDir,
-          ...(options.bobHome ? { bobHome: options.bobHome } : {}),
+          bobHome,
+          bobConfig,
+          secrets,
           ...(options.lockPath ? { lockPath: options.lockPath } : {}),
           today: today(),
           tty: false,
@@ -336,19 +493,38 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // Commit generated/ and the observed snapshot (CI plans pull requests against it).
       const snapshotText = await writeSnapshot(snapshotFile, applied.observed, { merge: true });
       const files = applied.generated;
-      if (files) {
-        const commit = await commitGenerated(
+      for (const n of files?.nodes_registry.nodes ?? []) registryIps.set(n.node_id, n.network.ip);
+      if (files && !commitAllowed) {
+        log.warn({ origin_reachable: state.origin.reachable, rewritten: state.rewritten !== null }, 'generated files installed on Bob; not committed while origin is unreachable or its history is refused');
+      }
+      if (files && commitAllowed) {
+        const ipMessage = describeIpChanges(ipChanges);
+        const message = ipMessage === null ? describeGeneratedChange(previousRegistry, files.nodes_registry) : `${ipMessage}\n\n${describeGeneratedChange(previousRegistry, files.nodes_registry)}`;
+        const committedIps = new Map(ipChanges);
+        let commit;
+        try {
+          commit = await commitGenerated(
           git,
           {
             'nodes_registry.json': formatGenerated(files.nodes_registry),
             'openclaw_workers.json': formatGenerated(files.openclaw_workers),
             'observed.json': snapshotText,
           },
-          describeGeneratedChange(previousRegistry, files.nodes_registry),
-          { name: desired.settings.bob.git_author_name, email: desired.settings.bob.git_author_email },
+          message,
+          { name: desired.settings.bob.git_author_name ?? 'Symphony Fleet', email: desired.settings.bob.git_author_email ?? 'fleet@symphony.local' },
           { onRetry: (info) => log.warn(info, 'push raced: rebased onto the new remote head, retrying') },
-        );
-        if (commit.committed) {
+          );
+        } catch (err) {
+          if (!(err instanceof FleetError) || err.code !== 'unreachable') throw err;
+          // The files are on Bob already; the next reconcile commits them.
+          originUnreachable(err);
+          commit = null;
+        }
+        if (commit !== null) {
+          originReached();
+          for (const [node, c] of committedIps) if (ipChanges.get(node) === c) ipChanges.delete(node);
+        }
+        if (commit?.committed) {
           state.last.commit = commit.revision;
           lastAppliedHead = commit.revision;
           // A push race rebased our commit onto someone else's: their fleet change still needs a reconcile.
@@ -361,8 +537,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log.info({ nodes: counts, exit: applied.exitCode }, 'reconcile finished');
     } catch (err) {
       result = request.signal.aborted ? 'aborted' : 'failed';
-      if (state.last) state.last.error = err instanceof Error ? err.message : String(err);
-      log.error({ err }, 'reconcile failed');
+      const message = redactUrls(err instanceof Error ? err.message : String(err));
+      if (state.last) state.last.error = message;
+      log.error({ error: message }, 'reconcile failed');
     } finally {
       const finished = Date.now();
       state.reconciles += 1;
@@ -376,9 +553,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   async function checkForCommits(): Promise<boolean> {
-    const fetched = await fetchRemoteHead(git);
-    state.head = fetched.head;
+    const head = await fetchHead();
+    if (head === null) return false;
+    const fetched = { head };
     if (fetched.head === lastSeenHead) return false;
+    // A refused rewrite stays refused until the history is restored (reported once, in refreshRevision).
+    if (state.rewritten && !state.rewritten.accepted && state.rewritten.to === fetched.head) return false;
     // While the head is invalid every new commit is validated (a revert must clear the error).
     if (state.invalid) return true;
     // The daemon's own commits (generated/ only) never trigger a reconcile.
@@ -390,10 +570,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return true;
   }
 
+  /** Never throws: a schedule the scheduler would refuse falls back to the default with an error line. */
   function schedulerSettings(): { pollIntervalMs: number; driftCron: string } {
+    let driftCron = options.driftCron ?? desired?.settings.reconcile.drift_cron ?? DEFAULT_DRIFT_CRON;
+    try {
+      validateCron(driftCron);
+    } catch (err) {
+      log.error({ drift_cron: driftCron, error: (err as Error).message }, 'drift schedule unusable: using the default');
+      driftCron = DEFAULT_DRIFT_CRON;
+    }
     return {
       pollIntervalMs: options.pollIntervalMs ?? (desired?.settings.reconcile.poll_interval_s ?? 60) * 1000,
-      driftCron: options.driftCron ?? desired?.settings.reconcile.drift_cron ?? '*/5 * * * *',
+      driftCron,
     };
   }
 
@@ -407,25 +595,59 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   const webhookSecret = options.webhookSecret !== undefined ? options.webhookSecret : await loadWebhookSecret();
+  let lastWebhookHead: string | null = null;
+  const status = (): DaemonStatus => {
+    state.pending_registrations = heartbeats.listPending();
+    state.heartbeats = { nodes: heartbeats.listBeats().length, write: heartbeats.writeStatus() };
+    return state;
+  };
   let http: RunningHttpServer;
   try {
     http = await startHttpServer({
       host: options.http.host,
       port: options.http.port,
       heartbeats,
-      isKnownNode: (node) => desired?.nodes.some((n) => n.name === node) ?? false,
+      registry: {
+        isKnownNode: (node) => desired?.nodes.some((n) => n.name === node) ?? false,
+        addressesOf: (node) => desired?.nodes.find((n) => n.name === node)?.addresses.filter((a) => IPV4_RE.test(a)) ?? [],
+        keysOf: (node) => secrets.keys(node),
+      },
+      allowLoopback: loopbackOnly(),
       metrics,
-      getStatus: () => state,
-      webhook: { secret: webhookSecret, branch: options.branch, onPush: () => scheduler.trigger('webhook') },
-      onAddressChange: (node, from, to) => log.info({ node, from, to }, 'node address changed: the registry follows on the next reconcile'),
+      getStatus: () => status(),
+      webhook: {
+        secret: webhookSecret,
+        branch: options.branch,
+        onPush: (push) => {
+          // A burst of pushes of the same head (redeliveries, replays) is one reconcile.
+          if (push.after !== null && (push.after === lastSeenHead || push.after === lastWebhookHead)) {
+            log.debug({ after: push.after }, 'push of a head already seen: no new reconcile');
+            return;
+          }
+          lastWebhookHead = push.after;
+          scheduler.trigger('webhook');
+        },
+      },
+      onAddressChange: (node, from, to) => {
+        // Validated (signed, plausible, from that address): the registry follows within seconds.
+        const shown = ipChanges.get(node)?.from ?? registryIps.get(node) ?? from;
+        if (shown === to) {
+          ipChanges.delete(node);
+          return;
+        }
+        ipChanges.set(node, { from: shown, to });
+        log.info({ node, from, to }, 'node address changed: regenerating the registry');
+        scheduler.trigger('address');
+      },
       log,
+      ...(options.httpLimits ? { limits: options.httpLimits } : {}),
     });
   } catch (err) {
     abortAll.abort();
     throw new FleetError('invalid-input', `cannot serve on ${options.http.host}:${options.http.port}: ${err instanceof Error ? err.message : String(err)}. Pick another port with --port.`, { cause: err });
   }
   await scheduler.start();
-  log.info({ url: http.url, repo: options.repo, branch: options.branch }, 'daemon started');
+  log.info({ url: http.url, repo: repoShown, branch: options.branch, config: bobConfig.file, trust_on_first_use: bobConfig.ssh.trustOnFirstUse }, 'daemon started');
 
   return {
     url: http.url,
@@ -433,7 +655,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     git,
     metrics,
     heartbeats,
-    status: () => state,
+    status,
     trigger: (reason) => scheduler.trigger(reason),
     idle: () => scheduler.idle(),
     async reload() {
@@ -449,7 +671,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
       await http.close(1000);
-      await heartbeats.flush();
+      await heartbeats.flush().catch((err: unknown) => log.error({ err }, 'heartbeats not written at shutdown'));
+      heartbeats.close();
+      await workdirLock.release();
       log.info({ finished: stopped.finished }, 'daemon stopped');
     },
   };

@@ -8,8 +8,9 @@ import type { FSWatcher } from 'chokidar';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import { FleetError } from '../errors.ts';
+import { parseCron } from '../validate/cron-expression.ts';
 
-export type TriggerReason = 'start' | 'commit' | 'webhook' | 'drift' | 'watch' | 'manual' | 'reload';
+export type TriggerReason = 'start' | 'commit' | 'webhook' | 'drift' | 'watch' | 'manual' | 'reload' | 'address';
 
 export interface ReconcileRequest {
   /** The first trigger of this run. */
@@ -93,7 +94,17 @@ const REAL_CLOCK: SchedulerClock = {
 
 const ALWAYS_IGNORED = new Set(['.git', 'node_modules', 'generated']);
 
+/**
+ * Throws unless `expression` is a drift schedule the daemon can run: parsed
+ * with bounds first (node-cron expands ranges eagerly, so "1-50000000" would
+ * block the event loop), then by node-cron itself.
+ */
 export function validateCron(expression: string): void {
+  // Sub-minute schedules come only from Bob's own --drift-cron (and tests): fleet validate refuses them in a pull request.
+  const parsed = parseCron(expression, { subMinute: true });
+  if (!parsed.ok) {
+    throw new FleetError('invalid-input', `drift schedule (reconcile.drift_cron or --drift-cron) ${JSON.stringify(expression)} cannot run: ${parsed.message}. Use 5 fields like "*/15 * * * *" (every 15 minutes)`);
+  }
   if (!cron.validate(expression)) {
     throw new FleetError('invalid-input', `reconcile.drift_cron ${JSON.stringify(expression)} is not a valid cron expression; use 5 fields like "*/15 * * * *" (every 15 minutes)`);
   }

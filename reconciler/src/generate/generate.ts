@@ -8,7 +8,7 @@ import { IPV4 } from '../schema/common.ts';
 import type { NodesRegistry, OpenclawWorkers, RegistryNode, Worker, WorkerRoutingRule } from '../schema/generated.ts';
 import type { HeartbeatRecord, ObservedFacts, ObservedNode } from '../schema/observed.ts';
 import { normalizeModelRef } from '../load/desired.ts';
-import { workerIdsOf } from '../validate/worker-ids.ts';
+import type { DeclaredWorker } from '../validate/worker-ids.ts';
 
 export interface GenerateOptions {
   /** What nodes told Bob's registry API; the newest heartbeat IP wins. */
@@ -67,7 +67,10 @@ function registryNodeOf(desired: Desired, node: DesiredNode, obs: ObservedNode |
   if (hw === undefined) throw new Error(`generate: ${node.name} has unknown hardware ${node.hardware_id} (validate first)`);
   const ip = ipOf(desired, node, obs, heartbeats);
   const hostname = hostnameOf(node);
-  const s = node.role.services;
+  // A retired node runs nothing: the health monitor, which does not filter by status, must not probe it.
+  const s = node.status === 'retired'
+    ? { ollama: false, docker: false, harpa: false, registry_api: false, openclaw: false }
+    : node.role.services;
   const services: RegistryNode['services'] = {
     ollama: s.ollama,
     ollama_port: settings.ollama.port,
@@ -96,14 +99,18 @@ function registryNodeOf(desired: Desired, node: DesiredNode, obs: ObservedNode |
   return entry;
 }
 
-/** 1-2 for heavy models, 3-4 for small ones (the seed's rule), from the largest assigned model. */
-export function maxConcurrentOf(desired: Desired, node: DesiredNode): number {
-  if (node.openclaw.max_concurrent !== undefined) return node.openclaw.max_concurrent;
-  const largest = Math.max(0, ...node.models.map((m) => desired.models[m]?.size_bytes ?? 0));
+/** 1-2 for heavy models, 3-4 for small ones (the seed's rule), from the largest of `models`. */
+function maxConcurrentFor(desired: Desired, models: readonly string[]): number {
+  const largest = Math.max(0, ...models.map((m) => desired.models[m]?.size_bytes ?? 0));
   if (largest >= 20e9) return 1;
   if (largest >= 8e9) return 2;
   if (largest >= 4.5e9) return 3;
   return 4;
+}
+
+/** The node's Ollama worker's max_concurrent: the node's setting, else from its largest model. */
+export function maxConcurrentOf(desired: Desired, node: DesiredNode): number {
+  return node.openclaw.max_concurrent ?? maxConcurrentFor(desired, node.models);
 }
 
 /** Why a node's workers take no tasks; undefined when they may. */
@@ -125,52 +132,69 @@ function joinNotes(...parts: (string | undefined)[]): string {
   return parts.filter((p): p is string => p !== undefined && p !== '').join('; ');
 }
 
+/**
+ * The host in a derived Ollama endpoint: for a roaming node the address Bob
+ * reached it at (its LAN name at home, its Tailscale address away), else the
+ * registry's IP, else its hostname.
+ */
+function endpointHost(node: DesiredNode, obs: ObservedNode | undefined, ip: string): string {
+  const reached = obs?.reach.status === 'ok' ? obs.reach.address : undefined;
+  if (node.presence === 'roaming' && reached !== undefined && reached !== '') return reached.includes(':') ? `[${reached}]` : reached;
+  return ip === '' ? hostnameOf(node) : ip;
+}
+
+function harpaWorker(node: DesiredNode, w: DeclaredWorker, facts: ObservedFacts | undefined, blocked: string | undefined, priority: number): Worker {
+  let reason = blocked ?? (w.enabled ? undefined : 'disabled in fleet/');
+  const needsChrome = node.role.software.casks.includes('google-chrome') || w.kind === 'extra';
+  if (reason === undefined && facts !== undefined && needsChrome && facts.brew.casks['google-chrome'] === undefined) reason = 'Chrome is not installed yet';
+  return {
+    worker_id: w.worker_id,
+    display_name: w.display_name ?? `${node.display_name} (HARPA)`,
+    node_id: node.name,
+    type: 'harpa_grid',
+    endpoint: 'harpa_grid',
+    priority: w.priority ?? priority,
+    max_concurrent: w.max_concurrent ?? 1,
+    models_available: [],
+    task_types: [...w.task_types],
+    enabled: reason === undefined,
+    notes: joinNotes(w.notes ?? 'HARPA AI is finished by hand (~/.symphony/harpa_setup_instructions.txt)', reason === undefined ? undefined : `disabled: ${reason}`),
+  };
+}
+
 function workersOf(desired: Desired, node: DesiredNode, obs: ObservedNode | undefined, ip: string): Worker[] {
   const settings = desired.settings;
   const pr = settings.openclaw.priorities;
   const facts = factsOf(obs);
   const blocked = unavailableReason(node, obs);
-  // The same ids validate checks routing rules against.
-  return workerIdsOf(node.name, node.role, settings.network.bob_node).map((ref): Worker => {
-    if (ref.kind === 'harpa') {
-      let reason = blocked;
-      const needsChrome = node.role.software.casks.includes('google-chrome');
-      if (reason === undefined && facts !== undefined && needsChrome && facts.brew.casks['google-chrome'] === undefined) reason = 'Chrome is not installed yet';
-      return {
-        worker_id: ref.worker_id,
-        display_name: `${node.display_name} (HARPA)`,
-        node_id: node.name,
-        type: 'harpa_grid',
-        endpoint: 'harpa_grid',
-        priority: pr.harpa,
-        max_concurrent: 1,
-        models_available: [],
-        task_types: [...node.openclaw.harpa_task_types],
-        enabled: reason === undefined,
-        notes: joinNotes('HARPA AI is finished by hand (~/.symphony/harpa_setup_instructions.txt)', reason === undefined ? undefined : `disabled: ${reason}`),
-      };
-    }
-    const hq = ref.kind === 'local';
-    const models = modelsPresent(node, facts);
-    let reason = blocked;
+  const present = modelsPresent(node, facts);
+  const port = settings.ollama.port;
+  return node.workers.map((w): Worker => {
+    if (w.type === 'harpa_grid') return harpaWorker(node, w, facts, blocked, pr.harpa);
+    const local = w.type === 'ollama_local';
+    // A worker advertises its own models (all of the node's by default) that observe saw on the node.
+    const own = w.models === undefined ? present : present.filter((m) => w.models?.includes(normalizeModelRef(m)));
+    let reason = blocked ?? (w.enabled ? undefined : 'disabled in fleet/');
     if (reason === undefined && facts !== undefined) {
-      const up = hq ? facts.ollama.local.up || facts.ollama.external.up : facts.ollama.external.up;
-      if (!up) reason = hq ? 'Ollama not answering on Bob' : 'Ollama not reachable from Bob';
-      else if (models.length === 0) reason = 'none of its models is on the node yet';
+      const up = local ? facts.ollama.local.up || facts.ollama.external.up : facts.ollama.external.up;
+      if (!up) reason = local ? 'Ollama not answering on Bob' : 'Ollama not reachable from Bob';
+      else if (own.length === 0) reason = 'none of its models is on the node yet';
     }
-    const host = ip === '' ? hostnameOf(node) : ip;
+    const derived = local ? `http://localhost:${port}` : `http://${endpointHost(node, obs, ip)}:${port}`;
+    const defaultPriority = local ? pr.hq_local : node.hardware?.metal === true ? pr.apple_silicon : pr.intel;
+    const defaultConcurrency = w.kind === 'extra' ? maxConcurrentFor(desired, w.models ?? node.models) : maxConcurrentOf(desired, node);
     return {
-      worker_id: ref.worker_id,
-      display_name: hq ? `${node.display_name} (local)` : `${node.display_name} (LLM)`,
+      worker_id: w.worker_id,
+      display_name: w.display_name ?? (local ? `${node.display_name} (local)` : `${node.display_name} (LLM)`),
       node_id: node.name,
-      type: hq ? 'ollama_local' : 'ollama_remote',
-      endpoint: hq ? `http://localhost:${settings.ollama.port}` : `http://${host}:${settings.ollama.port}`,
-      priority: node.openclaw.priority ?? (hq ? pr.hq_local : node.hardware?.metal === true ? pr.apple_silicon : pr.intel),
-      max_concurrent: maxConcurrentOf(desired, node),
-      models_available: models,
-      task_types: [...node.openclaw.task_types],
+      type: w.type,
+      endpoint: w.endpoint ?? derived,
+      priority: w.priority ?? defaultPriority,
+      max_concurrent: w.max_concurrent ?? defaultConcurrency,
+      models_available: own,
+      task_types: [...w.task_types],
       enabled: reason === undefined,
-      notes: joinNotes(hardwareNote(node), reason === undefined ? undefined : `disabled: ${reason}`),
+      notes: joinNotes(w.notes ?? hardwareNote(node), reason === undefined ? undefined : `disabled: ${reason}`),
     };
   });
 }

@@ -89,15 +89,15 @@ function validatorFor(kind: YamlKind): ValidateFunction {
 const PATTERN_WORDS: Record<string, string> = {
   [NODE_NAME]: 'a lowercase hostname: a letter, then up to 62 lowercase letters, digits or "-" (e.g. virtuoso)',
   [MODEL_REF]: 'an Ollama model reference: lowercase letters, digits, ".", "_" or "-", with an optional :tag (e.g. llama3.1:8b)',
-  [ADDRESS]: 'a hostname (e.g. maestro.local) or an IPv4 address (e.g. 192.168.1.20), lowercase',
-  [IPV4]: 'an IPv4 address such as 192.168.1.10',
+  [ADDRESS]: 'a hostname (e.g. maestro.local) or an IPv4 address written as four decimal numbers without leading zeros (e.g. 192.168.1.20), lowercase; forms like 3232235796 or 0300.0250.1.20 name the same machine in disguise',
+  [IPV4]: 'an IPv4 address written as four decimal numbers without leading zeros, such as 192.168.1.10',
   [DATE]: 'a date written YYYY-MM-DD',
   [HW_ID]: 'a hardware id: lowercase letters, digits and "-" (e.g. mac-mini-m4-24gb)',
   // ROLE_NAME and TASK_TYPE are the same pattern.
   [ROLE_NAME]: 'a name of lowercase letters, digits and "_" starting with a letter (e.g. llm_worker, summarize)',
   [WORKER_ID]: 'a worker id: lowercase letters, digits and "_" (e.g. maestro_ollama)',
   [BREW_NAME]: 'a Homebrew formula or cask name',
-  [ONE_LINE]: 'one line of text without control characters (no newlines or tabs)',
+  [ONE_LINE]: 'one line of text without control characters (no newlines or tabs, no U+0085, U+2028 or U+2029 line breaks, no bidirectional controls such as U+202E)',
 };
 
 function pointerToPath(pointer: string): string[] {
@@ -210,6 +210,10 @@ function describeError(err: ErrorObject, rootSchema: object, rootData: unknown):
       const j = Number(params.j);
       const i = Number(params.i);
       return { path: [...path, Math.max(i, j)], at: 'value', message: `${label} lists the same entry twice (entries ${Math.min(i, j) + 1} and ${Math.max(i, j) + 1}). Remove the duplicate.` };
+    }
+    case 'const': {
+      const desc = schema?.description ? ` ${schema.description}` : '';
+      return { path, at: 'value', message: `${label} is ${quoteValue(data)}; the only value accepted is ${quoteValue(params.allowedValue)}.${desc}` };
     }
     case 'anyOf':
     case 'oneOf':

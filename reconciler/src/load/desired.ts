@@ -1,6 +1,7 @@
 // The desired state: what the YAML under fleet/ says, after schema validation,
 // and the per-node view every later stage uses (resolveNode).
 import type { FleetSettingsDoc, Hardware, ModelFacts, NodeDoc, OllamaEnv, RetiredDoc, RoleDoc } from '../schema/fleet.ts';
+import { declaredWorkers, type DeclaredWorker } from '../validate/worker-ids.ts';
 
 export interface Desired {
   /** The fleet directory the files came from (for messages only). */
@@ -32,10 +33,15 @@ export interface DesiredNode {
   status: 'planned' | 'active' | 'retired';
   added: string | undefined;
   retired: string | undefined;
-  /** Role base models plus the node's own, normalised, sorted, de-duplicated; [] for a role without Ollama. */
+  /**
+   * Role base models plus the node's own (only the node's own with
+   * `role_models: replace`), normalised, sorted, de-duplicated; [] for a role without Ollama.
+   */
   models: string[];
   ollama_env: FullOllamaEnv;
   openclaw: { priority: number | undefined; max_concurrent: number | undefined; task_types: string[]; harpa_task_types: string[]; enabled: boolean };
+  /** The role's default workers then the node's own; worker models normalised. */
+  workers: DeclaredWorker[];
   notes: string | undefined;
 }
 
@@ -49,12 +55,17 @@ export function displayNameOf(node: Pick<NodeDoc, 'name' | 'display_name'>): str
   return node.display_name ?? node.name.charAt(0).toUpperCase() + node.name.slice(1);
 }
 
+/** The models a node serves: its role's base models and its own, or only its own with `role_models: replace`. */
+export function nodeModels(node: Pick<NodeDoc, 'models' | 'role_models'>, role: Pick<RoleDoc, 'models' | 'services'>): string[] {
+  if (!role.services.ollama) return [];
+  const base = node.role_models === 'replace' ? [] : role.models;
+  return [...new Set([...base, ...(node.models ?? [])].map(normalizeModelRef))].sort();
+}
+
 export function resolveNode(desired: Desired, node: NodeDoc): DesiredNode {
   const role = desired.roles[node.role];
   if (!role) throw new Error(`resolveNode: unknown role ${node.role} (validate first)`);
-  const models = role.services.ollama
-    ? [...new Set([...role.models, ...(node.models ?? [])].map(normalizeModelRef))].sort()
-    : [];
+  const models = nodeModels(node, role);
   return {
     name: node.name,
     display_name: displayNameOf(node),
@@ -75,6 +86,7 @@ export function resolveNode(desired: Desired, node: NodeDoc): DesiredNode {
       harpa_task_types: [...(role.openclaw.harpa_task_types ?? [])],
       enabled: node.openclaw?.enabled ?? role.openclaw.enabled,
     },
+    workers: declaredWorkers(node, role, desired.settings.network.bob_node).map((w) => (w.models === undefined ? w : { ...w, models: [...new Set(w.models.map(normalizeModelRef))].sort() })),
     notes: node.notes,
   };
 }

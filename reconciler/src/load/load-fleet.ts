@@ -1,7 +1,7 @@
 // fleet/ -> Desired. loadFleetFromFiles does all the work on plain data (the
 // daemon feeds it the files of a git revision); loadFleet is the thin
 // filesystem shell around it.
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FleetError } from '../errors.ts';
 import type { FleetSettingsDoc, Hardware, ModelCatalogDoc, ModelFacts, NodeDoc, RetiredDoc, RoleDoc, HardwareCatalogDoc } from '../schema/fleet.ts';
@@ -128,10 +128,10 @@ export function loadFleetFromFiles(files: readonly FleetFile[], options: LoadOpt
     return schemaProblems.length === 0 ? { doc: parsed.source.data as T, source: parsed.source } : null;
   };
 
-  // fleet.yaml first: it says where known_hosts is.
   const settingsFile = sorted.find((f) => stripRoot(f.path, root) === 'fleet.yaml');
   const settings = settingsFile ? parseChecked<FleetSettingsDoc>(settingsFile, 'settings') : null;
-  const knownHostsPath = settings?.doc.ssh.known_hosts ?? 'known_hosts';
+  // Fixed: a setting in the repository cannot move the pinned host keys.
+  const knownHostsPath = 'known_hosts';
 
   let hardware: Loaded<HardwareCatalogDoc> | null = null;
   let models: Loaded<ModelCatalogDoc> | null = null;
@@ -279,7 +279,8 @@ const MAX_FILES = 20_000;
 
 /** The first `max` bytes of a file and its real size (one open, one stat, one read). */
 function readCapped(path: string, max: number): { bytes: Uint8Array; size: number } {
-  const fd = openSync(path, 'r');
+  // O_NOFOLLOW: a file swapped for a link after the directory was listed is refused too.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const size = fstatSync(fd).size;
     const want = Math.min(size, max);
@@ -311,10 +312,12 @@ function readFleetFilesNow(dir: string, options: { cwd?: string; maxBytes?: numb
   const abs = resolve(cwd, dir);
   let info;
   try {
-    info = statSync(abs);
+    // lstat: a fleet directory that is a symbolic link (to /etc, say) is refused, never followed.
+    info = lstatSync(abs);
   } catch {
     throw new FleetError('not-found', `${dir}: no such directory (the fleet directory holds fleet.yaml, nodes/, roles/ and catalog/)`);
   }
+  if (info.isSymbolicLink()) throw new FleetError('invalid-input', `${dir} is a symbolic link; the fleet directory is read only as a real directory (a link could point Bob at any of its files). Replace the link with the directory itself.`);
   if (!info.isDirectory()) throw new FleetError('invalid-input', `${dir} is not a directory`);
   const rel = relative(cwd, abs);
   const root = (rel === '' ? '' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel).split(sep).join('/');

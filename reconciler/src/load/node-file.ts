@@ -2,7 +2,7 @@
 // the keys in the order people read them, and comments that say what each
 // value means. Values go through the YAML library so anything that would
 // read back differently (`null`, `1.5`, `yes`) is quoted.
-import { stringify } from 'yaml';
+import { Document, isScalar, stringify, visit } from 'yaml';
 import type { Hardware, NodeDoc, RoleDoc } from '../schema/fleet.ts';
 
 export interface NodeFileContext {
@@ -23,8 +23,27 @@ function commented(line: string, comment: string): string {
   return `${line.padEnd(30)} # ${comment}`;
 }
 
+/** A mapping as block YAML, its lists of plain values in flow style (`task_types: [code, qa]`) as the fleet's files write them. */
 function block(value: object, indent: string): string[] {
-  return stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `${indent}${l}`);
+  const doc = new Document(value);
+  visit(doc, {
+    Seq(_, seq) {
+      if (seq.items.every((i) => isScalar(i))) seq.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n').map((l) => `${indent}${l}`);
+}
+
+/** Worker keys in the order people read them. */
+const WORKER_KEYS = ['id', 'type', 'display_name', 'endpoint', 'priority', 'max_concurrent', 'task_types', 'models', 'enabled', 'notes'] as const;
+const OPENCLAW_KEYS = ['worker_id', 'display_name', 'endpoint', 'priority', 'max_concurrent', 'task_types', 'models', 'enabled', 'notes', 'harpa'] as const;
+
+function ordered<T extends object>(value: T, keys: readonly string[]): T {
+  const v = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (v[k] !== undefined) out[k] = v[k];
+  for (const k of Object.keys(v)) if (!(k in out) && v[k] !== undefined) out[k] = v[k];
+  return out as T;
 }
 
 export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): string {
@@ -49,8 +68,17 @@ export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): st
   out.push(`status: ${scalar(node.status)}`);
   if (node.added !== undefined) out.push(`added: ${scalar(node.added)}`);
   if (node.retired !== undefined) out.push(`retired: ${scalar(node.retired)}`);
+  if (node.role_models === 'replace') {
+    const replaced = context.role?.services.ollama ? ` (${context.role.models.join(', ') || 'none'})` : '';
+    out.push(`# The role's base models${replaced} are not pulled: models below is the whole list.`);
+    out.push('role_models: replace');
+  } else if (node.role_models === 'keep') {
+    out.push('role_models: keep');
+  }
   if (node.models !== undefined) {
-    out.push('# Models beyond the role\'s base models (each needs an entry in fleet/catalog/models.yaml).');
+    out.push(node.role_models === 'replace'
+      ? '# Every model this node serves (each needs an entry in fleet/catalog/models.yaml).'
+      : '# Models beyond the role\'s base models (each needs an entry in fleet/catalog/models.yaml).');
     if (node.models.length === 0) out.push('models: []');
     else {
       out.push('models:');
@@ -63,7 +91,15 @@ export function renderNodeFile(node: NodeDoc, context: NodeFileContext = {}): st
   }
   if (node.openclaw !== undefined) {
     out.push('# OpenClaw settings over the role\'s defaults.');
-    out.push('openclaw:', ...block(node.openclaw, '  '));
+    out.push('openclaw:', ...block(ordered(node.openclaw, OPENCLAW_KEYS), '  '));
+  }
+  if (node.workers !== undefined && node.workers.length > 0) {
+    out.push('# OpenClaw workers beyond the role\'s (ids unique across the fleet; routing rules may name them).');
+    out.push('workers:');
+    for (const w of node.workers) {
+      const [first, ...rest] = block(ordered(w, WORKER_KEYS), '    ');
+      out.push(`  - ${(first ?? '').trimStart()}`, ...rest);
+    }
   }
   if (node.notes !== undefined) out.push(`notes: ${scalar(node.notes)}`);
   return `${out.join('\n')}\n`;

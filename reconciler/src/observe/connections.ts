@@ -9,6 +9,7 @@ import type { Desired } from '../load/desired.ts';
 import type { ConnectionGuard } from '../net/guard.ts';
 import { findHostKeys, parseKnownHosts } from '../net/known-hosts.ts';
 import { connectNode, knownHostsNames } from '../net/ssh.ts';
+import type { LocalConnectOptions } from './local-connect.ts';
 import type { ConnectResult, ConnectTarget } from '../net/ssh.ts';
 import type { Targets } from '../schema/targets.ts';
 
@@ -26,6 +27,8 @@ export interface ResolveOptions {
   readKey?: (path: string) => Buffer;
   /** For `~/` in key paths. */
   home?: string;
+  /** Bob's own settings: its key and, when its owner turned it on, trust on first use. */
+  local?: LocalConnectOptions;
 }
 
 function expandHome(path: string, home: string): string {
@@ -61,11 +64,17 @@ export function resolveTargets(desired: Desired, targets?: Targets, options: Res
     return key;
   };
   const ssh = desired.settings.ssh;
-  const knownHostsFile = ssh.known_hosts ?? 'known_hosts';
-  const knownHostsName = isAbsolute(desired.dir) ? join(desired.dir, knownHostsFile) : `${desired.dir.replace(/\/+$/, '')}/${knownHostsFile}`;
+  // Always fleet/known_hosts: the repository cannot move the pins.
+  const knownHostsName = isAbsolute(desired.dir) ? join(desired.dir, 'known_hosts') : `${desired.dir.replace(/\/+$/, '')}/known_hosts`;
   const pins = parseKnownHosts(desired.knownHosts);
+  const tofu = options.local?.tofu;
+  /** The repository's pins, else (with TOFU on) the key pinned on first use; TOFU only for a node with neither. */
+  const trustFor = (node: string, pinned: string[]): { knownHostKeys: string[]; trustOnFirstUse: boolean } => {
+    if (pinned.length > 0 || tofu === undefined) return { knownHostKeys: pinned, trustOnFirstUse: false };
+    const first = tofu.pinned(node);
+    return first !== undefined ? { knownHostKeys: [first], trustOnFirstUse: false } : { knownHostKeys: [], trustOnFirstUse: true };
+  };
   const common = {
-    trustOnFirstUse: ssh.trust_on_first_use ?? false,
     connectTimeoutMs: (ssh.connect_timeout_s ?? 5) * 1000,
     commandTimeoutMs: (ssh.command_timeout_s ?? 30) * 1000,
     knownHostsName,
@@ -84,7 +93,7 @@ export function resolveTargets(desired: Desired, targets?: Targets, options: Res
         user: t.user,
         privateKey: keyFor(keyPath),
         keyPath,
-        knownHostKeys: [...new Set([...(t.host_key ? [t.host_key] : []), ...pinned.trusted])],
+        ...trustFor(node.name, [...new Set([...(t.host_key ? [t.host_key] : []), ...pinned.trusted])]),
         revokedHostKeys: pinned.revoked,
         ...common,
         ollamaUrl: t.ollama_url.replace(/\/+$/, ''),
@@ -93,7 +102,7 @@ export function resolveTargets(desired: Desired, targets?: Targets, options: Res
       });
       continue;
     }
-    const keyPath = expandHome(ssh.key_path, home);
+    const keyPath = options.local?.keyPath ?? expandHome(ssh.key_path, home);
     const pinned = findHostKeys(pins, knownHostsNames({ node: node.name, addresses: node.addresses, port: 22 }));
     out.set(node.name, {
       node: node.name,
@@ -102,7 +111,7 @@ export function resolveTargets(desired: Desired, targets?: Targets, options: Res
       user: ssh.user,
       privateKey: keyFor(keyPath),
       keyPath,
-      knownHostKeys: pinned.trusted,
+      ...trustFor(node.name, pinned.trusted),
       revokedHostKeys: pinned.revoked,
       ...common,
       ollamaUrl: ollamaUrlFor(node.addresses[0] ?? node.name, desired.settings.ollama.port),
@@ -123,13 +132,29 @@ export interface ConnectionPool {
   close(): void;
 }
 
-export function createConnectionPool(desired: Desired, options: { targets?: Targets; guard: ConnectionGuard; resolve?: ResolveOptions }): ConnectionPool {
-  const targets = resolveTargets(desired, options.targets, options.resolve);
+export function createConnectionPool(desired: Desired, options: { targets?: Targets; guard: ConnectionGuard; resolve?: ResolveOptions; local?: LocalConnectOptions }): ConnectionPool {
+  const local = options.local ?? options.resolve?.local;
+  const targets = resolveTargets(desired, options.targets, { ...options.resolve, ...(local ? { local } : {}) });
   const live = new Map<string, Promise<ConnectResult>>();
   let closed = false;
 
+  /** A key accepted on first use becomes a pin, here and on disk, before the session is used. */
+  const pinFirstUse = async (node: string, target: NodeTarget, result: ConnectResult): Promise<ConnectResult> => {
+    if (!result.ok || !result.hostKey.trustedOnFirstUse || local?.tofu === undefined) return result;
+    const keyText = `${result.hostKey.keyType} ${result.hostKey.key}`;
+    const outcome = await local.tofu.pin(node, keyText);
+    if (outcome === 'conflict') {
+      result.session.close();
+      const message = `host key changed: ${node} presented ${result.hostKey.fingerprint}, but another key was trusted on first use in ${local.tofu.file}. Nothing was run on it. If the Mac was reinstalled on purpose, remove its line there (or pin the new key with \`fleet trust ${node}\`).`;
+      return { ok: false, reach: { status: 'host-key-changed', address: result.session.address, message, attempts: [...result.reach.attempts.slice(0, -1), { address: result.session.address, result: 'host-key-changed', message }] } };
+    }
+    target.knownHostKeys = [keyText];
+    target.trustOnFirstUse = false;
+    return { ...result, reach: { ...result.reach, message: `trusted the host key ${result.hostKey.fingerprint} on first use and pinned it in ${local.tofu.file}; any other key will be refused. To review it, add this line to fleet/known_hosts: ${result.hostKey.line}` } };
+  };
+
   const connect = (node: string, target: NodeTarget): Promise<ConnectResult> => {
-    const pending = connectNode(target, options.guard).then((result) => {
+    const pending = connectNode(target, options.guard).then((r) => pinFirstUse(node, target, r)).then((result) => {
       if (!result.ok) {
         if (live.get(node) === pending) live.delete(node);
       } else if (closed) {

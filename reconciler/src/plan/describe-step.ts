@@ -20,6 +20,7 @@ export function describeStep(step: Step): string {
     case 'uninstall-package': return `Uninstall the Homebrew ${step.package} ${step.name}.`;
     case 'make-dirs': return `Create ${step.paths.join(', ')}.`;
     case 'write-file': return `Write ${step.path} (${step.content.length} bytes, mode ${step.mode.toString(8)}).`;
+    case 'install-secret': return `Install the node's heartbeat key ${step.path} (mode 600, key id ${step.key_id.slice(0, 12)}).`;
     case 'stop-brew-service': return `Stop the Homebrew service ${step.name}.`;
     case 'load-agent': return step.reload ? `Reload the launchd agent ${step.label} with its new plist.` : `Load and start the launchd agent ${step.label}.`;
     case 'restart-agent': return `Restart the launchd agent ${step.label}.`;
@@ -53,6 +54,7 @@ export function effectOf(step: Step): StepEffect {
       return 'add';
     case 'set-hostname':
     case 'write-file':
+    case 'install-secret':
     case 'load-agent':
     case 'restart-agent':
     case 'set-crontab':

@@ -23,6 +23,9 @@ export const MANAGED_PATHS: Record<ManagedFileId, string> = {
   self_registration: '.symphony/registry/self_registration.json',
 };
 
+/** The node's heartbeat key (64 hex digits and a newline, 0600), relative to home: installed by apply, never read by observe. */
+export const HEARTBEAT_KEY_PATH = '.symphony/heartbeat.key';
+
 /** Directories the managed files and logs need, relative to home, parents first. */
 export function managedDirs(node: DesiredNode): string[] {
   const dirs = ['.symphony', '.symphony/logs', '.symphony/registry'];
@@ -127,10 +130,18 @@ export function renderLaunchdPlist(ctx: FileContext): string {
   }) + '\n';
 }
 
-/** `~/.symphony/heartbeat.sh`: run by cron every minute; POSTs {node_id, ip, timestamp} to Bob. */
+/**
+ * `~/.symphony/heartbeat.sh`: run by cron every minute; POSTs {node_id, ip,
+ * timestamp} to Bob, signed with the node's key when it has one (see
+ * daemon/heartbeat-auth.ts): HMAC-SHA256 built from RFC 2104 with
+ * `openssl dgst -sha256 -r` (LibreSSL on macOS, no Homebrew) reading only
+ * stdin, and printf, a shell builtin: the key never appears on a command line.
+ * Runs under bash 3.2 (macOS) and any POSIX sh.
+ */
 export function renderHeartbeatScript(ctx: FileContext): string {
   const url = `${ctx.registryUrl}/api/heartbeat`;
   const log = `${ctx.home}/.symphony/logs/heartbeat.log`;
+  const keyFile = `${ctx.home}/${HEARTBEAT_KEY_PATH}`;
   return [
     '#!/bin/bash',
     '# Managed by Symphony Fleet (`fleet apply`): local edits are replaced.',
@@ -141,13 +152,32 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     `node_id=${quote(ctx.node.name)}`,
     `url=${quote(url)}`,
     `log=${quote(log)}`,
+    `key_file=${quote(keyFile)}`,
     'ip=$(ipconfig getifaddr en0 2>/dev/null || ipconfig getifaddr en1 2>/dev/null || echo UNKNOWN)',
     // Only a dotted quad may enter the JSON body.
     "case $ip in ''|*[!0-9.]*|*..*|.*|*.|*.*.*.*.*) ip=UNKNOWN ;; *.*.*.*) ;; *) ip=UNKNOWN ;; esac",
     'ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
     `body=$(printf '{"node_id":"%s","ip":"%s","timestamp":"%s"}' "$node_id" "$ip" "$ts")`,
+    // Hex pairs on stdin as octal escapes for printf (xor with $1 when given).
+    "octets() { for h in $(sed 's/../& /g'); do printf '\\\\%03o' $((0x$h ^ ${1:-0})); done; }",
+    'sig_ts=; sig=',
+    'if [ -r "$key_file" ]; then',
+    "  key=$(tr -dc '0-9a-f' <\"$key_file\")",
+    '  if [ ${#key} -eq 64 ]; then',
+    '    sig_ts=$(date -u +%s)',
+    // The key padded to SHA-256's 64-byte block.
+    '    block=$(printf \'%s%s\' "$key" 0000000000000000000000000000000000000000000000000000000000000000)',
+    "    inner=$({ printf \"$(printf '%s' \"$block\" | octets 54)\"; printf 'v1:%s:%s' \"$sig_ts\" \"$body\"; } | openssl dgst -sha256 -r | cut -c1-64)",
+    "    sig=$({ printf \"$(printf '%s' \"$block\" | octets 92)\"; printf \"$(printf '%s' \"$inner\" | octets)\"; } | openssl dgst -sha256 -r | cut -c1-64)",
+    '  fi',
+    'fi',
+    'if [ ${#sig} -eq 64 ]; then',
+    "  set -- -H \"X-Symphony-Timestamp: $sig_ts\" -H \"X-Symphony-Signature: v1=$sig\"",
+    'else',
+    '  set --',
+    'fi',
     // (not `status`: zsh keeps that name read-only, and the script must run under any shell a person uses)
-    "if answer=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d \"$body\" \"$url\" 2>&1); then",
+    "if answer=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \"$@\" -d \"$body\" \"$url\" 2>&1); then",
     "  printf '%s %s HTTP %s\\n' \"$ts\" \"$ip\" \"$answer\" >>\"$log\"",
     'else',
     "  printf '%s %s failed: %s\\n' \"$ts\" \"$ip\" \"$answer\" >>\"$log\"",

@@ -69,7 +69,7 @@ export function hostKeyStep(node: DesiredNode, observed: ObservedNode): Manual {
     `Nothing was run on ${node.name}: its SSH host key (${seen} at ${at}) is not in fleet/known_hosts.`,
     check,
     trust,
-    'Or, for a lab fleet only, set ssh.trust_on_first_use: true in fleet/fleet.yaml.',
+    'Or, for a lab fleet only, turn on ssh.trust_on_first_use in Bob\'s ~/.symphony/fleetd.yaml (the first key is pinned there and any later change refused).',
   ]);
 }
 

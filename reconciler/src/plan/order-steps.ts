@@ -10,6 +10,7 @@ const RANK: Record<StepKind, number> = {
   'install-package': 3,
   'make-dirs': 4,
   'write-file': 5,
+  'install-secret': 5,
   'stop-brew-service': 6,
   'remove-model': 7,
   'unload-agent': 8,

@@ -7,7 +7,7 @@ import { FleetError } from '../errors.ts';
 import type { Hardware, TransferSettings } from '../schema/fleet.ts';
 import { MANAGED_FILES, type ManagedFileId, type ObservedFacts, type ObservedNode } from '../schema/observed.ts';
 import {
-  AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefixFor, crontabInSync, heartbeatLinesOf,
+  AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefixFor, crontabInSync, heartbeatLinesOf,
   homeOf, managedDirs, registeredAtOf, renderDesiredFiles, selfRegistrationOf, wantedFiles, type DesiredFile, type FileContext,
 } from './desired-files.ts';
 import { freshObservation } from './fresh-node.ts';
@@ -30,6 +30,12 @@ export interface PlanOptions {
   today: string;
   /** Generated files on Bob that would change (file names); fleet steps are planned for them. */
   generated?: { changed: string[] };
+  /**
+   * Each node's heartbeat key as Bob holds it: its public id and the id Bob
+   * last installed on the node. A node whose two differ gets install-secret.
+   * Absent (CI, an offline plan): keys are not planned.
+   */
+  secrets?: Readonly<Record<string, { key_id: string; installed: string | null }>>;
 }
 
 export function plan(desired: Desired, observed: readonly ObservedNode[], options: PlanOptions): Plan {
@@ -337,6 +343,16 @@ function planActive(ctx: NodeContext): Built {
     differences.push({ field: `files.${f.file}`, desired: `sha256:${f.sha256.slice(0, 12)}`, observed: seen === null ? null : `sha256:${seen.sha256.slice(0, 12)}` });
     fileIds[f.file] = `${n}/write-file/${f.file}`;
     steps.push({ kind: 'write-file', id: `${n}/write-file/${f.file}`, node: n, file: f.file, path: f.path, content: f.content, mode: f.mode, why: fileWhy(f, seen?.content, seen === null), after: defined(dirsId) });
+  }
+  // The heartbeat key: Bob knows which one the node holds (it installed it), the probe never reads it.
+  const secret = options.secrets?.[n];
+  if (secret !== undefined && secret.installed !== secret.key_id) {
+    differences.push({ field: 'secrets.heartbeat_key', desired: `key ${secret.key_id.slice(0, 12)}`, observed: secret.installed === null ? null : `key ${secret.installed.slice(0, 12)}` });
+    steps.push({
+      kind: 'install-secret', id: `${n}/install-secret`, node: n, path: `${home}/${HEARTBEAT_KEY_PATH}`, key_id: secret.key_id,
+      why: secret.installed === null ? 'the node has no heartbeat key from Bob yet (its heartbeats are unsigned)' : 'Bob rotated the node\'s heartbeat key',
+      after: defined(dirsId),
+    });
   }
   const wanted = new Set(wantedFiles(node));
   for (const f of MANAGED_FILES) {

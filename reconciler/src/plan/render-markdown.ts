@@ -50,6 +50,7 @@ function stepDetails(step: Step): string[] {
     case 'install-package':
     case 'uninstall-package':
     case 'make-dirs':
+    case 'install-secret':
     case 'stop-brew-service':
     case 'load-agent':
     case 'restart-agent':

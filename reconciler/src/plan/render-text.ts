@@ -33,6 +33,7 @@ function detailsOf(step: Step): string[] {
     case 'uninstall-package':
     case 'make-dirs':
     case 'write-file':
+    case 'install-secret':
     case 'stop-brew-service':
     case 'load-agent':
     case 'restart-agent':

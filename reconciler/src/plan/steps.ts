@@ -32,6 +32,12 @@ export type Step = StepBase & (
   | { kind: 'make-dirs'; paths: string[] }
   /** Seed 4c.5/7/8/9 files: written atomically (temp file + rename) with exactly this content. */
   | { kind: 'write-file'; file: ManagedFileId; path: string; content: string; mode: number }
+  /**
+   * The node's heartbeat key (~/.symphony/heartbeat.key, 0600). The step carries
+   * only the key's public id (sha256 of the file); the executor gets the key
+   * itself from Bob's secret store, so no plan, log or output ever holds it.
+   */
+  | { kind: 'install-secret'; path: string; key_id: string }
   /** `brew services stop ollama`: a second Ollama that holds the port (drift). */
   | { kind: 'stop-brew-service'; name: string }
   /** Seed 4c.7: bootstrap the agent (or bootout + bootstrap when its plist changed), then kickstart. */
@@ -75,7 +81,7 @@ export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export const STEP_KINDS = [
-  'set-hostname', 'install-homebrew', 'install-package', 'uninstall-package', 'make-dirs', 'write-file',
+  'set-hostname', 'install-homebrew', 'install-package', 'uninstall-package', 'make-dirs', 'write-file', 'install-secret',
   'stop-brew-service', 'load-agent', 'restart-agent', 'unload-agent', 'pull-model', 'copy-model', 'remove-model',
   'set-crontab', 'register', 'write-generated', 'reload-openclaw', 'manual',
 ] as const satisfies readonly StepKind[];

@@ -21,7 +21,7 @@ const ollamaEnv = {
   additionalProperties: false,
   description: 'Environment of `ollama serve` on the node (written to ~/.ollama/ollama.env and the launchd agent).',
   properties: {
-    OLLAMA_HOST: { type: 'string', pattern: '^[0-9.]+(:[0-9]{1,5})?$', description: 'Bind address. 0.0.0.0 makes the node reachable from Bob; 127.0.0.1 keeps it local.' },
+    OLLAMA_HOST: { type: 'string', pattern: `${IPV4.slice(0, -1)}(:[0-9]{1,5})?$`, description: 'Bind address. 0.0.0.0 makes the node reachable from Bob; 127.0.0.1 keeps it local.' },
     OLLAMA_KEEP_ALIVE: { type: 'string', pattern: '^(-1|[0-9]+(ms|s|m|h)?)$', description: 'How long an idle model stays loaded, e.g. 24h, 5m, -1 for forever.' },
     OLLAMA_MAX_LOADED_MODELS: { type: 'integer', minimum: 1, maximum: 8, description: 'Models kept in memory at once. The RAM-fit check loads this many of the largest assigned models together.' },
     OLLAMA_CONTEXT_LENGTH: { type: 'integer', minimum: 512, maximum: 1048576, description: 'Context per request slot. Pinned so the RAM-fit check promises what the node does (unset, Ollama picks up to 128k on large Macs).' },
@@ -31,15 +31,62 @@ const ollamaEnv = {
   },
 } as const;
 
+/** An OpenClaw endpoint Bob's consumers can call: http(s), a host, a port, a path. No spaces, quotes or shell text. */
+const endpoint = { type: 'string', maxLength: 300, pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$', description: 'URL OpenClaw calls, e.g. http://100.101.102.103:11434 (a Tailscale address). Omit it to derive it from the node: http://<its IP>:<ollama port>, http://localhost:<port> for ollama_local.' } as const;
+const workerId = { type: 'string', pattern: WORKER_ID, description: 'worker_id in openclaw_workers.json: lowercase letters, digits and _; unique across the fleet.' } as const;
+const workerDisplayName = { type: 'string', pattern: ONE_LINE, maxLength: 80, description: 'Name OpenClaw shows; default `<Display> (LLM)`, `(local)` or `(HARPA)`.' } as const;
+const workerPriority = { type: 'integer', minimum: 0, maximum: 100, description: 'Higher is preferred. Bob local 100, Apple Silicon 80-95, HARPA 70, Intel 40, cloud 10.' } as const;
+const workerMaxConcurrent = { type: 'integer', minimum: 1, maximum: 16, description: 'Simultaneous requests: 1-2 for heavy models, 3-4 for small ones. Default: from the largest model.' } as const;
+
+const harpaOverrides = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'The role\'s HARPA worker on this node (roles with harpa_task_types), over its defaults.',
+  properties: {
+    worker_id: { ...workerId, description: 'Its worker_id; default <node>_harpa.' },
+    display_name: workerDisplayName,
+    priority: { ...workerPriority, description: 'Default: openclaw.priorities.harpa in fleet.yaml (70).' },
+    max_concurrent: { ...workerMaxConcurrent, description: 'Browser sessions at once; default 1.' },
+    task_types: { ...taskTypes, description: 'Default: the role\'s harpa_task_types.' },
+    notes: note,
+  },
+} as const;
+
 const openclawOverrides = {
   type: 'object',
   additionalProperties: false,
-  description: 'OpenClaw settings for this node\'s workers, over the role\'s defaults.',
+  description: 'OpenClaw settings for the role\'s workers on this node (its Ollama worker; `harpa` for its HARPA worker), over the role\'s defaults.',
   properties: {
-    priority: { type: 'integer', minimum: 0, maximum: 100, description: 'Higher is preferred. Bob local 100, Apple Silicon 80-95, HARPA 70, Intel 40, cloud 10.' },
-    max_concurrent: { type: 'integer', minimum: 1, maximum: 16, description: 'Simultaneous requests: 1-2 for heavy models, 3-4 for small ones. Default: from the largest model.' },
+    worker_id: { ...workerId, description: 'worker_id of the role\'s Ollama worker; default <node>_ollama (<node>_local on Bob). Set it to keep the ids routing rules and consumers already use.' },
+    display_name: workerDisplayName,
+    endpoint,
+    priority: workerPriority,
+    max_concurrent: workerMaxConcurrent,
     task_types: taskTypes,
-    enabled: { type: 'boolean', description: 'false keeps the node in the files but routes nothing to it.' },
+    enabled: { type: 'boolean', description: 'false keeps the node in the files but routes nothing to it (none of its workers).' },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models the worker advertises, all on this node; default all of the node\'s models.' },
+    notes: { ...note, description: 'The worker\'s notes; default the hardware (`Mac mini M4, 16 GB, Metal`).' },
+    harpa: harpaOverrides,
+  },
+} as const;
+
+/** A worker beyond the role's: a second route to the node's Ollama, a HARPA worker on an LLM node. */
+const nodeWorker = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'task_types'],
+  description: 'An OpenClaw worker on this node beyond the role\'s default ones.',
+  properties: {
+    id: workerId,
+    type: { enum: ['ollama_remote', 'ollama_local', 'harpa_grid'], description: 'ollama_remote: the node\'s Ollama over the network; ollama_local: Bob\'s own Ollama on loopback (Bob only); harpa_grid: HARPA in Chrome.' },
+    display_name: workerDisplayName,
+    endpoint,
+    priority: { ...workerPriority, description: 'Default by type and hardware: openclaw.priorities in fleet.yaml.' },
+    max_concurrent: workerMaxConcurrent,
+    task_types: { ...taskTypes, minItems: 1 },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models it advertises, all on this node; default all of the node\'s models. Only those observed on the node are listed.' },
+    enabled: { type: 'boolean', description: 'false: listed but takes no tasks.' },
+    notes: note,
   },
 } as const;
 
@@ -63,11 +110,13 @@ export const nodeSchema = {
     },
     presence: { enum: ['always_on', 'roaming'], default: 'always_on', description: 'roaming: a laptop that is sometimes away; unreachable is expected, not an alarm.' },
     status: { enum: ['planned', 'active', 'retired'], description: 'planned: bought, not bootstrapped; active: reconciled; retired: decommissioned (its models and agents are removed).' },
-    added: { type: 'string', pattern: DATE, description: 'Date the node joined, YYYY-MM-DD.' },
+    added: { type: 'string', pattern: DATE, description: 'Date the node joined, YYYY-MM-DD: the registry\'s added_date. `fleet add-node` writes today\'s date.' },
     retired: { type: 'string', pattern: DATE, description: 'Date the node was retired, YYYY-MM-DD (required when status is retired).' },
-    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models beyond the role\'s base models.' },
+    role_models: { enum: ['keep', 'replace'], description: 'keep (the default): `models` are pulled besides the role\'s base models. replace: `models` is the whole list and the role\'s base models are not pulled (a 16 GB laptop in llm_worker serving only llama3.2:3b).' },
+    models: { type: 'array', uniqueItems: true, maxItems: 32, items: modelRef, description: 'Models beyond the role\'s base models; with `role_models: replace`, all of the node\'s models.' },
     ollama_env: ollamaEnv,
     openclaw: openclawOverrides,
+    workers: { type: 'array', maxItems: 16, items: nodeWorker, description: 'OpenClaw workers beyond the role\'s (e.g. bob_ollama: Bob\'s Ollama reached over the network, next to bob_local).' },
     notes: note,
   },
 } as const;
@@ -171,6 +220,7 @@ export const modelCatalogSchema = {
           quantization: { type: 'string', pattern: '^[A-Za-z0-9_]+$', description: 'Quantization of the default tag, e.g. Q4_K_M.' },
           size_bytes: { type: 'integer', minimum: 1, description: 'Bytes on disk as /api/tags reports them; also the weights in memory.' },
           architecture: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'GGUF general.architecture, e.g. llama.' },
+          family: { type: 'string', pattern: '^[a-z0-9._-]+$', description: 'Model family as /api/show details.family says, e.g. llama, qwen2, nomic-bert.' },
           layers: { type: 'integer', minimum: 1, description: 'GGUF <arch>.block_count.' },
           heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count.' },
           kv_heads: { type: 'integer', minimum: 1, description: 'GGUF <arch>.attention.head_count_kv.' },
@@ -249,10 +299,10 @@ export const fleetSettingsSchema = {
       description: 'How Bob logs in to nodes.',
       properties: {
         user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]{0,31}$', description: 'Admin account on every node.' },
-        key_path: { type: 'string', pattern: ONE_LINE, maxLength: 300, description: 'Private key on Bob, e.g. ~/.ssh/id_ed25519.' },
-        public_key: { type: 'string', pattern: '^ssh-(ed25519|rsa) [A-Za-z0-9+/=]+( [^\\u0000-\\u001f]*)?$', description: 'Bob\'s public key, installed in each node\'s authorized_keys during the SSH bootstrap.' },
-        known_hosts: { type: 'string', pattern: '^[A-Za-z0-9._/-]+$', default: 'known_hosts', description: 'Pinned host keys, OpenSSH format, relative to fleet/; reviewed in pull requests.' },
-        trust_on_first_use: { type: 'boolean', default: false, description: 'Accept an unknown host key and show the line to add. Off: unknown keys need `fleet trust NODE`.' },
+        key_path: { type: 'string', pattern: '^~/\\.ssh/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$', description: 'Bob\'s private key, a file in ~/.ssh/ on Bob (e.g. ~/.ssh/id_ed25519); only that form is accepted, so a pull request cannot point Bob at another file. Bob\'s ~/.symphony/fleetd.yaml (ssh.key_path) wins over it.' },
+        public_key: { type: 'string', pattern: '^ssh-(ed25519|rsa) [A-Za-z0-9+/=]+( [^\\u0000-\\u001f\\u007f\\u0085\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]*)?$', maxLength: 2000, description: 'Bob\'s public key, installed in each node\'s authorized_keys during the SSH bootstrap.' },
+        known_hosts: { const: 'known_hosts', description: 'Deprecated, Bob-local: pinned host keys are always fleet/known_hosts. Only `known_hosts` is accepted, so a pull request cannot make `fleet trust` write elsewhere; remove the line.' },
+        trust_on_first_use: { const: false, description: 'Deprecated, Bob-local: trust on first use is turned on only on Bob, in ~/.symphony/fleetd.yaml (ssh.trust_on_first_use), never by a pull request. Only false is accepted; remove the line.' },
         connect_timeout_s: { type: 'number', exclusiveMinimum: 0, maximum: 120, default: 5, description: 'Per address.' },
         command_timeout_s: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30, description: 'Per remote command (model pulls have their own).' },
       },
@@ -329,13 +379,13 @@ export const fleetSettingsSchema = {
       description: 'How the daemon and `fleet apply` work.',
       properties: {
         poll_interval_s: { type: 'number', minimum: 1, maximum: 86400, description: 'How often the daemon fetches the repository.' },
-        drift_cron: { type: 'string', pattern: '^[0-9*/,-]+( [0-9*/,-]+){4,5}$', description: 'node-cron expression for drift detection runs.' },
+        drift_cron: { type: 'string', maxLength: 100, pattern: '^[0-9*/,-]+( [0-9*/,-]+){4,5}$', description: 'Cron expression for drift detection runs: minute hour day-of-month month day-of-week (an optional first field of seconds must be one number), numbers, *, ranges a-b and steps /n only.' },
         concurrency: { type: 'integer', minimum: 1, maximum: 256, description: 'Nodes observed or applied at once.' },
         prune: { type: 'boolean', description: 'Remove models and software that are no longer desired. Always shown in the plan first.' },
-        step_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'Per provisioning step (Homebrew installs are slow).' },
-        pull_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 7200, description: 'Per model pull.' },
+        step_timeout_s: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 600, description: 'Per provisioning step (Homebrew installs are slow).' },
+        pull_timeout_s: { type: 'number', exclusiveMinimum: 0, maximum: 604800, default: 7200, description: 'Per model pull.' },
         retries: { type: 'integer', minimum: 0, maximum: 10, default: 2, description: 'Retries of a transient step failure, with backoff.' },
-        backoff_max_s: { type: 'number', minimum: 1, default: 900, description: 'Cap of the per-node backoff after failures.' },
+        backoff_max_s: { type: 'number', minimum: 1, maximum: 86400, default: 900, description: 'Cap of the per-node backoff after failures.' },
       },
     },
     transfer: {
@@ -364,15 +414,15 @@ export const fleetSettingsSchema = {
       },
     },
     bob: {
-      type: 'object', additionalProperties: false, required: ['registry_path', 'workers_path'],
-      description: 'Files the reconciler installs on Bob for the existing consumers.',
+      type: 'object', additionalProperties: false,
+      description: 'How the daemon signs its commits. Where Bob writes and what it signals are Bob-local (~/.symphony/fleetd.yaml), never set here.',
       properties: {
-        registry_path: { type: 'string', pattern: ONE_LINE, description: 'Where the health monitor and OpenClaw read the registry.' },
-        workers_path: { type: 'string', pattern: ONE_LINE, description: 'Where OpenClaw reads its workers.' },
-        openclaw_pid_file: { type: 'string', pattern: ONE_LINE, description: 'OpenClaw\'s pid file; it gets SIGHUP when its file changes.' },
-        openclaw_process_name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'Process name to signal when there is no pid file.' },
-        git_author_name: { type: 'string', pattern: ONE_LINE, default: 'Symphony Fleet', description: 'Author of the daemon\'s commits.' },
-        git_author_email: { type: 'string', pattern: '^[^\\s@]+@[^\\s@]+$', default: 'fleet@symphony.local', description: 'Email of the daemon\'s commits.' },
+        registry_path: { const: '~/.symphony/registry/nodes_registry.json', description: 'Deprecated, Bob-local: a pull request cannot choose where Bob writes. Bob writes the registry where ~/.symphony/fleetd.yaml says (registry_path); only the default is accepted here. Remove the line.' },
+        workers_path: { const: '~/.symphony/openclaw_workers.json', description: 'Deprecated, Bob-local: a pull request cannot choose where Bob writes. Bob writes the workers file where ~/.symphony/fleetd.yaml says (workers_path); only the default is accepted here. Remove the line.' },
+        openclaw_pid_file: { const: '~/.symphony/openclaw.pid', description: 'Deprecated, Bob-local: a pull request cannot choose what Bob signals. Set openclaw.pid_file in ~/.symphony/fleetd.yaml; only the default is accepted here. Remove the line.' },
+        openclaw_process_name: { const: 'openclaw', description: 'Deprecated, Bob-local: a pull request cannot choose what Bob signals. Set openclaw.process_name in ~/.symphony/fleetd.yaml; only the default is accepted here. Remove the line.' },
+        git_author_name: { type: 'string', pattern: ONE_LINE, minLength: 1, maxLength: 80, default: 'Symphony Fleet', description: 'Author of the daemon\'s commits.' },
+        git_author_email: { type: 'string', pattern: '^[^\\s@\\u0000-\\u001f\\u007f<>]+@[^\\s@\\u0000-\\u001f\\u007f<>]+$', maxLength: 120, default: 'fleet@symphony.local', description: 'Email of the daemon\'s commits.' },
       },
     },
   },
@@ -389,3 +439,4 @@ export type ModelFacts = ModelCatalogDoc['models'][string];
 export type OllamaEnv = NonNullable<NodeDoc['ollama_env']>;
 export type TransferSettings = NonNullable<FleetSettingsDoc['transfer']>;
 export type RoutingRule = FleetSettingsDoc['openclaw']['routing_rules'][number];
+export type NodeWorkerDoc = NonNullable<NodeDoc['workers']>[number];

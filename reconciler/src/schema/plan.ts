@@ -35,6 +35,7 @@ export const planStepSchema = {
     stepOf('uninstall-package', { package: packageKind, name: { type: 'string' } }, ['package', 'name'] as const),
     stepOf('make-dirs', { paths: stringList }, ['paths'] as const),
     stepOf('write-file', { file: { enum: MANAGED_FILES }, path: { type: 'string' }, content: { type: 'string' }, mode: { type: 'integer' } }, ['file', 'path', 'content', 'mode'] as const),
+    stepOf('install-secret', { path: { type: 'string' }, key_id: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, ['path', 'key_id'] as const),
     stepOf('stop-brew-service', { name: { type: 'string' } }, ['name'] as const),
     stepOf('load-agent', { label: { type: 'string' }, plist_path: { type: 'string' }, reload: { type: 'boolean' } }, ['label', 'plist_path', 'reload'] as const),
     stepOf('restart-agent', { label: { type: 'string' } }, ['label'] as const),

@@ -298,7 +298,7 @@ export const MAC_UTILITIES = [
   {
     name: 'tr', path: '/usr/bin/tr', provider: 'system', purpose: "strip wc's padding",
     synopsis: 'tr [-Ccsu] string1 string2\ntr [-Ccu] -d string1', syntax: 'getopt',
-    options: { '-d': o('delete the characters of string1') },
+    options: { '-d': o('delete the characters of string1'), '-c': o('complement the set of characters in string1 (with -d: keep only those in it)') },
     getopt: 'Ccdsu', usage: 'usage: tr [-Ccsu] string1 string2\n       tr [-Ccu] -d string1\n       tr [-Ccu] -s string1\n       tr [-Ccu] -ds string1 string2', usageExit: 1,
     verified: 'checked', source: `${TEXT}:tr/tr.1`,
   },
@@ -351,6 +351,32 @@ export const MAC_UTILITIES = [
     name: 'false', path: '/usr/bin/false', provider: 'system', builtin: true, purpose: 'a failed probe section',
     synopsis: 'false', syntax: 'operands', options: {},
     verified: 'checked', source: `${SHELL}:false/false.1`,
+  },
+  // ---- the node's heartbeat key (install-secret) and heartbeat.sh's signature ----
+  {
+    name: 'umask', path: '/usr/bin/umask', provider: 'system', builtin: true, purpose: 'install-secret: 077 before the key file exists, so it is never readable by others',
+    synopsis: 'umask [-p] [-S] [mode]', syntax: 'operands', options: {},
+    verified: 'unverified', source: 'sh(1)/zsh builtin; /usr/bin/umask is the generic builtin wrapper (shell_cmds builtin/builtin.sh)',
+  },
+  {
+    name: 'openssl', path: '/usr/bin/openssl', provider: 'system', purpose: "heartbeat.sh: SHA-256 of stdin for the HMAC (LibreSSL ships with macOS, no Homebrew); the key never on a command line",
+    synopsis: 'openssl command [command_opts] [command_args]', syntax: 'words', options: {},
+    subcommands: {
+      dgst: { man: 'dgst [-cdr] [-binary] [-digest] [-hex] [file ...]: digest of the files, or of stdin', options: { '-sha256': o('the SHA-256 digest (-digest: any digest name)'), '-r': o('coreutils format: the hex digest, a space, "*stdin"') } },
+    },
+    verified: 'checked', source: 'LibreSSL usr.bin/openssl/dgst.c ($OpenBSD: dgst.c,v 1.21): options binary, c, d, hex, hmac, r, -<digest>; "-r" prints "%02x..." then " *stdin"',
+  },
+  {
+    name: 'cut', path: '/usr/bin/cut', provider: 'system', purpose: "heartbeat.sh: the 64 hex digits of openssl's -r output",
+    synopsis: 'cut -b list [-n] [file ...]\ncut -c list [file ...]\ncut -f list [-s] [-w | -d delim] [file ...]', syntax: 'getopt',
+    options: { '-c': a('select the character positions in list (1-64)') },
+    getopt: 'b:c:d:f:snw', usage: 'usage: cut -b list [-n] [file ...]\n       cut -c list [file ...]\n       cut -f list [-s] [-w | -d delim] [file ...]', usageExit: 1,
+    verified: 'unverified', source: `${TEXT}:cut/cut.1`,
+  },
+  {
+    name: 'sed', path: '/usr/bin/sed', provider: 'system', purpose: "heartbeat.sh: split the key's hex into pairs (s/../& /g)",
+    synopsis: 'sed [-Ealnru] command [file ...]', syntax: 'getopt', options: {},
+    verified: 'unverified', source: `${TEXT}:sed/sed.1 (a script operand only, no options)`,
   },
   {
     name: 'bash', path: '/bin/bash', provider: 'system', purpose: "the Homebrew installer (bash 3.2.57 on macOS); cron's heartbeat line",

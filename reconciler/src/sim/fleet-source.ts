@@ -72,7 +72,7 @@ export function readFleetSource(dir: string): FleetSource {
       name,
       hardware,
       role: roleName,
-      models: ollama ? [...new Set([...strings(role.models), ...strings(doc.models)].map(normalizeModelRef))].sort() : [],
+      models: ollama ? [...new Set([...(doc.role_models === 'replace' ? [] : strings(role.models)), ...strings(doc.models)].map(normalizeModelRef))].sort() : [],
       ollama,
       formulae: strings(software.formulae),
       casks: strings(software.casks),

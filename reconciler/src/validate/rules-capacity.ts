@@ -46,6 +46,7 @@ export function describeMisfit(fit: FitResult, input: FitInput, ownModels: reado
   const fixes: string[] = [];
   const smaller = largest && ownModels.includes(largest.model) ? suggestSmallerModel(input, catalog, memory) : null;
   if (smaller && largest) fixes.push(`use ${smaller.model} (~${formatGb(smaller.need_gb)} GB) instead of ${largest.model}`);
+  if (largest && !ownModels.includes(largest.model)) fixes.push(`replace the role's base models (\`role_models: replace\` and only the models it needs under models:)`);
   const k = loadableCount(fit);
   if (k >= 1 && k < fit.loaded_at_once) fixes.push(`set OLLAMA_MAX_LOADED_MODELS to ${k} in ollama_env`);
   const bigger = smallestFittingHardware(fit.worst_case_gb, hardwareCatalog, memory);
@@ -61,6 +62,27 @@ function misfitPath(node: NodeDoc, fit: FitResult): (string | number)[] {
     if (index !== -1) return ['models', index];
   }
   return ['hardware'];
+}
+
+/** Headroom under which a node that fits is still warned about: 10% of usable memory, and at least 1 GB. */
+export const NEAR_LIMIT_FRACTION = 0.1;
+export const NEAR_LIMIT_MIN_GB = 1;
+
+/** Fits, but barely: a longer prompt, a macOS update or one more app and it swaps. */
+function checkNearLimit(ctx: RuleContext, node: NodeDoc, fit: FitResult, input: FitInput, own: readonly string[], catalog: ModelCatalog, memory: MemorySettings): void {
+  if (fit.worst_case.length === 0) return;
+  const left = fit.headroom_gb;
+  const share = fit.usable_gb > 0 ? left / fit.usable_gb : 0;
+  if (share >= NEAR_LIMIT_FRACTION && left >= NEAR_LIMIT_MIN_GB) return;
+  const largest = fit.worst_case[0];
+  const fixes: string[] = [];
+  const smaller = largest && own.includes(largest.model) ? suggestSmallerModel(input, catalog, memory) : null;
+  if (smaller && largest) fixes.push(`use ${smaller.model} (~${formatGb(smaller.need_gb)} GB) instead of ${largest.model}`);
+  if (largest && !own.includes(largest.model)) fixes.push(`serve fewer models: \`role_models: replace\` with only the models ${node.name} needs under models:`);
+  if (fit.loaded_at_once > 1) fixes.push(`set OLLAMA_MAX_LOADED_MODELS to ${fit.loaded_at_once - 1} in ollama_env`);
+  fixes.push('accept it knowingly');
+  const models = fit.worst_case.map((m) => `${m.model} ~${formatGb(m.need_gb)} GB`).join(' + ');
+  ctx.warn(nodeRef(node), misfitPath(node, fit), 'near-limit', `${node.name}'s worst case (${models}) needs ~${formatGb(fit.worst_case_gb)} GB of the ~${formatGb(fit.usable_gb)} GB ${fit.hardware_model} (${fit.ram_gb} GB) gives models (${fit.usable_explanation}), leaving ~${formatGb(left)} GB (${Math.round(share * 100)}%): less than ${Math.round(NEAR_LIMIT_FRACTION * 100)}% or ${NEAR_LIMIT_MIN_GB} GB. A longer context or one more app and it swaps. Fix: ${fixes.join(', or ')}.`);
 }
 
 function checkDisk(ctx: RuleContext, node: NodeDoc, resolved: DesiredNode, hw: Hardware, memory: MemorySettings): void {
@@ -95,8 +117,11 @@ export function checkCapacity(ctx: RuleContext): void {
     }
     const input: FitInput = { name: node.name, hardware_id: node.hardware, hardware: hw, models: resolved.models, ollama_env: resolved.ollama_env };
     const fit = fitNode(input, models, memory);
+    const own = node.role_models === 'replace' ? resolved.models : (node.models ?? []).map(normalizeModelRef);
     if (!fit.fits) {
-      ctx.error(nodeRef(node), misfitPath(node, fit), 'model-fit', describeMisfit(fit, input, (node.models ?? []).map(normalizeModelRef), models, hardware, memory));
+      ctx.error(nodeRef(node), misfitPath(node, fit), 'model-fit', describeMisfit(fit, input, own, models, hardware, memory));
+    } else if (fit.unknown_models.length === 0) {
+      checkNearLimit(ctx, node, fit, input, own, models, memory);
     }
     checkDisk(ctx, node, resolved, hw, memory);
   }

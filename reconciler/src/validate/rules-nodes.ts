@@ -1,6 +1,5 @@
 // Rules about each node file: references into roles and catalogs, naming
 // (seed section 7), dates, addresses, and what a role may run on.
-import { normalizeModelRef } from '../load/desired.ts';
 import type { NodeDoc } from '../schema/fleet.ts';
 import { closestWord } from './closest-word.ts';
 import { nodeRef } from './context.ts';
@@ -33,7 +32,7 @@ export function suggestName(ctx: RuleContext): string | undefined {
 
 function checkReferences(ctx: RuleContext, node: NodeDoc): void {
   const ref = nodeRef(node);
-  const { roles, hardware, models } = ctx.fleet;
+  const { roles, hardware } = ctx.fleet;
   const role = roles[node.role];
   if (!role && !ctx.brokenRoles.has(node.role)) {
     const guess = closestWord(node.role, Object.keys(roles));
@@ -43,16 +42,14 @@ function checkReferences(ctx: RuleContext, node: NodeDoc): void {
     const guess = closestWord(node.hardware, Object.keys(hardware));
     ctx.error(ref, ['hardware'], 'unknown-hardware', `Hardware ${quoteValue(node.hardware)} is not in fleet/catalog/hardware.yaml. ${guess ? `Did you mean "${guess}"? ` : ''}Add the configuration to the catalog (chip, RAM, Metal, storage) or use an existing id.`);
   }
-  if (models && node.models) {
-    node.models.forEach((m, i) => {
-      const key = normalizeModelRef(m);
-      if (models[key]) return;
-      const guess = closestWord(key, Object.keys(models));
-      ctx.error(ref, ['models', i], 'unknown-model', `Model ${quoteValue(m)} is not in fleet/catalog/models.yaml, so its memory need is unknown. ${guess ? `Did you mean "${guess}"? ` : ''}Add its facts (size, layers, KV heads, head dim, context; see \`ollama show\`) to the catalog, or pick a listed model.`);
-    });
-  }
   if (role && !role.services.ollama && (node.models?.length ?? 0) > 0) {
     ctx.error(ref, ['models'], 'models-without-ollama', `Role ${node.role} does not run Ollama, so ${node.name} cannot serve models. Remove the models list, or use an LLM role (llm_worker, full_worker).`, 'key');
+  }
+  if (role && !role.services.ollama && node.role_models === 'replace') {
+    ctx.warn(ref, ['role_models'], 'models-without-ollama', `Role ${node.role} does not run Ollama, so role_models has no effect here. Remove it.`, 'key');
+  }
+  if (role?.services.ollama && node.role_models === 'replace' && (node.models?.length ?? 0) === 0 && node.status !== 'retired') {
+    ctx.warn(ref, ['role_models'], 'no-models', `${node.name} replaces its role's base models with none, so its Ollama serves nothing and its workers stay disabled. List the models it should serve under models:, or use a role without Ollama.`, 'key');
   }
   if (role && !role.services.ollama && node.ollama_env) {
     ctx.warn(ref, ['ollama_env'], 'unused-ollama-env', `Role ${node.role} does not run Ollama; ollama_env has no effect here. Remove it.`, 'key');
@@ -85,6 +82,9 @@ function checkDates(ctx: RuleContext, node: NodeDoc): void {
   for (const key of ['added', 'retired'] as const) {
     const value = node[key];
     if (value !== undefined && !isValidDate(value)) ctx.error(ref, [key], 'invalid-date', `${key} is ${quoteValue(value)}, which is not a calendar date. Write a real date, YYYY-MM-DD.`);
+  }
+  if (node.added === undefined) {
+    ctx.warn(ref, ['status'], 'added-date', `${node.name} has no added date, so its registry entry has no added_date. Add \`added: YYYY-MM-DD\`, the day it joined (\`fleet add-node\` writes it).`, 'key');
   }
   if (node.status === 'retired' && node.retired === undefined) {
     ctx.error(ref, ['status'], 'retired-date', `${node.name} is retired but has no retired date. Add \`retired: YYYY-MM-DD\` (the name may be reused ${NAME_REUSE_MONTHS} months after it).`);

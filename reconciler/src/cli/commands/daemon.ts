@@ -13,6 +13,7 @@ import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemo
 import { RELAUNCHED_ENV, typesWereStripped } from '../../daemon/relaunch.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
 import { formatTransferLine } from '../../apply/progress.ts';
+import { validateCron } from '../../daemon/triggers.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
 // Loaded by the commands that need them, not by the long-running daemon:
 // launchd.ts (plist, an XML builder and parser) for install/uninstall, and
@@ -29,6 +30,8 @@ interface DaemonFlags {
   logLevel: string;
   pollInterval?: string;
   driftCron?: string;
+  config?: string;
+  allowForcePush?: boolean;
 }
 
 function parsePort(value: string): number {
@@ -46,6 +49,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: parseLevel(flags.logLevel), pretty: 'auto' });
   // How this process was started (bin/fleet.mjs and daemon/relaunch.ts): its V8 flags, and whether the sources came from the compile cache.
   log.info({ node: process.version, flags: process.execArgv, typesStripped: typesWereStripped(), relaunched: process.env[RELAUNCHED_ENV] === '1' }, 'daemon process');
+  if (flags.driftCron !== undefined) validateCron(flags.driftCron);
   const pollSeconds = flags.pollInterval !== undefined ? Number(flags.pollInterval) : undefined;
   if (pollSeconds !== undefined && !(pollSeconds > 0)) throw new FleetError('invalid-input', `--poll-interval ${JSON.stringify(flags.pollInterval)} must be a positive number of seconds`);
   const daemon = await startDaemon({
@@ -58,6 +62,8 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
     log,
     ...(pollSeconds !== undefined ? { pollIntervalMs: pollSeconds * 1000 } : {}),
     ...(flags.driftCron ? { driftCron: flags.driftCron } : {}),
+    ...(flags.config ? { configFile: resolve(flags.config) } : {}),
+    ...(flags.allowForcePush ? { allowForcePush: true } : {}),
   });
   await new Promise<void>((done) => {
     let stopping = false;
@@ -94,6 +100,10 @@ function renderStatus(status: DaemonStatus): string {
   if (status.invalid) {
     lines.push(`INVALID head ${status.invalid.revision}: ${status.invalid.problems.length} error(s), first: ${status.invalid.problems[0]?.file ?? ''}:${status.invalid.problems[0]?.line ?? ''} ${status.invalid.problems[0]?.message ?? ''}`);
   }
+  if (!status.origin.reachable) lines.push(`ORIGIN UNREACHABLE since ${status.origin.since ?? '?'}: ${status.origin.error ?? ''} (the last good revision is reconciled meanwhile)`);
+  if (status.rewritten) lines.push(`BRANCH HISTORY REWRITTEN: ${status.rewritten.from.slice(0, 12)} is not an ancestor of ${status.rewritten.to.slice(0, 12)} (${status.rewritten.accepted ? 'accepted: --allow-force-push' : 'refused; restore it or restart with --allow-force-push'})`);
+  if (status.heartbeats.write.error) lines.push(`HEARTBEATS NOT WRITTEN since ${status.heartbeats.write.failing_since ?? '?'}: ${status.heartbeats.write.error} (kept in memory, retrying)`);
+  for (const p of status.pending_registrations) lines.push(`pending registration: ${p.node_id} from ${p.peer ?? '?'} at ${p.received_at} (add fleet/nodes/${p.node_id}.yaml to accept it)`);
   if (status.last) lines.push(`last reconcile: ${status.last.result} at ${status.last.finished_at ?? status.last.started_at} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
   for (const n of status.nodes) lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
   for (const t of status.transfers ?? []) lines.push(`  arriving: ${formatTransferLine(t)}`);
@@ -114,6 +124,8 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level').default('info'))
     .option('--poll-interval <seconds>', 'override reconcile.poll_interval_s')
     .option('--drift-cron <expr>', 'override reconcile.drift_cron')
+    .option('--config <file>', 'Bob\'s own settings: where it writes, what it signals, trust on first use (default ~/.symphony/fleetd.yaml)')
+    .option('--allow-force-push', 'accept a branch whose history was rewritten (refused and reported by default)')
     .action(async (flags: Partial<DaemonFlags>) => {
       if (!flags.repo) throw new FleetError('invalid-input', 'fleet daemon needs --repo URL|PATH (the fleet repository to follow)');
       await runDaemon(flags as DaemonFlags);

@@ -1,6 +1,7 @@
 // `fleet observe`: look at the nodes (read-only) and print what they are.
 // `fleet trust NODE`: pin a node's SSH host key in fleet/known_hosts.
 // Neither contacts any node unless the fleet directory is valid.
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -42,8 +43,23 @@ export async function loadValidFleet(dir: string): Promise<Desired> {
   throw new FleetError('invalid-fleet', `${dir} is not valid (${errors} error${errors === 1 ? '' : 's'}), so no node was contacted. Fix it (\`fleet validate ${dir}\`) and run again.`);
 }
 
-function knownHostsPath(desired: Desired, fleetDir: string): string {
-  return join(fleetDir, desired.settings.ssh.known_hosts ?? 'known_hosts');
+/** Always fleet/known_hosts: a setting in the repository cannot send `fleet trust` elsewhere. */
+function knownHostsPath(fleetDir: string): string {
+  return join(fleetDir, 'known_hosts');
+}
+
+/** Refuses to write through a symbolic link (write-file-atomic would follow it) or over anything but a plain file. */
+async function assertPlainFile(file: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!info.isFile()) {
+    throw new FleetError('invalid-input', `${file} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: nothing written. Pinned host keys live in a plain file fleet/known_hosts; replace it with one.`);
+  }
 }
 
 async function runObserve(flags: ObserveFlags): Promise<void> {
@@ -81,7 +97,7 @@ async function runTrust(node: string, flags: TrustFlags): Promise<void> {
   if (flags.expect !== undefined && flags.expect !== scan.fingerprint) {
     throw new FleetError('invalid-input', `the key's fingerprint is ${scan.fingerprint}, not ${flags.expect}: nothing written. Check the fingerprint on the Mac itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).`);
   }
-  const file = knownHostsPath(desired, flags.fleet);
+  const file = knownHostsPath(flags.fleet);
   const lines = parseKnownHosts(desired.knownHosts);
   const names = knownHostsNames(target);
   const before = findHostKeys(lines, names);
@@ -95,6 +111,7 @@ async function runTrust(node: string, flags: TrustFlags): Promise<void> {
     return;
   }
   const updated = formatKnownHosts(replaceHostEntries(lines, names, scan.line));
+  await assertPlainFile(file);
   await writeFileAtomic(file, updated);
   for (const old of before.trusted.filter((k) => k !== seenKey)) process.stdout.write(`replaced the pinned key ${fingerprint(old)}\n`);
   process.stdout.write(`pinned in ${file}:\n${scan.line}\nCommit it, so the change is reviewed in a pull request.\n`);
