@@ -167,12 +167,17 @@ const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === '
 
 /**
  * A node's model steps in the order that keeps the fleet from waiting on
- * itself: internet pulls first (they wait for nothing but a slot), smallest
- * first, then copies by model size and name (the order seeds pull in), the same on every node, so a copy
- * only ever waits for a pull or for a copy of the same model nearer its source.
+ * itself: internet pulls first (they wait for nothing but a slot), then
+ * copies, both by size and name, the same order on every node, so a copy only
+ * ever waits for a pull or for a copy of the same model nearer its source.
+ * Smallest first when every node pulls its own (a small model is usable
+ * sooner); largest first when models are copied over the LAN (the internet
+ * carries the big one while the small ones follow, and the last model in,
+ * whose copies still have to fan out, is the smallest).
  */
-function transferOrder(steps: readonly Step[]): Step[] {
-  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, s.bytes, s.model] : s.kind === 'copy-model' ? [1, s.bytes, s.model] : [2, 0, s.id]);
+export function transferOrder(steps: readonly Step[], largestFirst = false): Step[] {
+  const sign = largestFirst ? -1 : 1;
+  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, sign * s.bytes, s.model] : s.kind === 'copy-model' ? [1, sign * s.bytes, s.model] : [2, 0, s.id]);
   return [...steps].sort((a, b) => {
     const [ka, ba, na] = key(a);
     const [kb, bb, nb] = key(b);
@@ -217,7 +222,7 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
   const { ordered: all, cyclic } = orderSteps(np.steps);
   const later = dependsOnTransfer(all);
   const first = all.filter((s) => !isTransfer(s) && !later.has(s.id));
-  const second = [...transferOrder(all.filter(isTransfer)), ...all.filter((s) => later.has(s.id))];
+  const second = [...transferOrder(all.filter(isTransfer), ctx.transfers?.largestFirst ?? false), ...all.filter((s) => later.has(s.id))];
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
   const run = async (ordered: readonly Step[]): Promise<void> => {
@@ -334,6 +339,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext, options: ApplyOpt
   const withTransfers: ApplyContext = ctx.transfers !== undefined || !plan.nodes.some((np) => np.steps.some(isTransfer))
     ? ctx
     : { ...ctx, transfers: TransferCoordinator.fromPlan(plan, ctx.observed.values(), options.transfer ?? { maxInternetPulls: Number.POSITIVE_INFINITY, copiesPerSource: 2 }, ctx.clock) };
+  // With LAN copies in the plan, the big models go first (see transferOrder).
   const nodes = await Promise.all(plan.nodes.map((np) => limit(() => startNode(np, withTransfers, options)).then((finish) => finish())));
   const fleet = await applyFleetSteps(plan.fleet, ctx, options);
   return { nodes, fleet, aborted: options.signal?.aborted ?? false, durationMs: ctx.clock.now() - started };

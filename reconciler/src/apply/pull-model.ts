@@ -91,7 +91,7 @@ export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Pr
   const co = rt.ctx.transfers;
   let release: (() => void) | undefined;
   try {
-    release = await co?.acquireInternet(rt.signal);
+    release = await co?.acquireInternet(rt.signal, step.bytes);
   } catch {
     throw new CommandError('aborted', `pull of ${step.model} on ${rt.node} was stopped while waiting for an internet slot`);
   }
@@ -111,7 +111,7 @@ export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Pr
       await rt.ctx.clock.sleep(pause, rt.signal).catch(() => {
         throw new CommandError('aborted', `pull of ${step.model} on ${rt.node} was stopped (partial data stays on the node; the next apply resumes it)`);
       });
-      release = await co?.acquireInternet(rt.signal);
+      release = await co?.acquireInternet(rt.signal, step.bytes);
     }
   } finally {
     release?.();

@@ -35,6 +35,11 @@ export class TransferCoordinator {
   // Token bucket for the rate cap: tokens in bytes, refilled at the cap.
   private tokens = 0;
   private refilledAt: number;
+  /** The plan copies models over the LAN: pulls and copies go largest first (executor.ts transferOrder). */
+  largestFirst = false;
+  /** Pulls waiting for an internet slot, by size: the largest gets the next one when largestFirst. */
+  private readonly internetQueue: { bytes: number; seq: number }[] = [];
+  private seq = 0;
   /** Bytes the internet pulls moved in this apply; LAN copies likewise. */
   internetBytes = 0;
   lanBytes = 0;
@@ -57,6 +62,7 @@ export class TransferCoordinator {
         if (!removing.has(`${o.node}\u0000${model}`)) c.holderMap(model).set(o.node, m.digest);
       }
     }
+    c.largestFirst = plan.nodes.some((np) => np.steps.some((s) => s.kind === 'copy-model'));
     for (const np of plan.nodes) {
       for (const s of np.steps) {
         if (s.kind !== 'pull-model' && s.kind !== 'copy-model') continue;
@@ -141,9 +147,17 @@ export class TransferCoordinator {
     }
   }
 
-  /** An internet pull slot (transfer.internet.max_pulls). */
-  async acquireInternet(signal?: AbortSignal): Promise<Release> {
-    while (this.internetBusy >= this.limits.maxInternetPulls) await this.wait(signal);
+  /** An internet pull slot (transfer.internet.max_pulls); with largestFirst, the largest waiting pull gets it first. */
+  async acquireInternet(signal?: AbortSignal, bytes = 0): Promise<Release> {
+    const me = { bytes: this.largestFirst ? bytes : 0, seq: this.seq++ };
+    this.internetQueue.push(me);
+    const first = (): boolean => this.internetQueue.every((o) => o === me || o.bytes < me.bytes || (o.bytes === me.bytes && o.seq > me.seq));
+    try {
+      while (this.internetBusy >= this.limits.maxInternetPulls || !first()) await this.wait(signal);
+    } finally {
+      this.internetQueue.splice(this.internetQueue.indexOf(me), 1);
+      this.changed();
+    }
     this.internetBusy++;
     let released = false;
     return () => {
