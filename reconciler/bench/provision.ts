@@ -136,7 +136,8 @@ interface Measured {
 
 const TRANSFER = {
   internet: '  mode: internet\n',
-  lan: '  mode: lan\n  internet:\n    max_pulls: 2\n  lan:\n    copies_per_source: 2\n',
+  // The defaults: one internet pull at once, up to 4 copies per source (one per link's worth).
+  lan: '  mode: lan\n',
   'provision-only': '  mode: lan\n',
 } as const;
 
@@ -233,7 +234,8 @@ async function main(): Promise<void> {
     }
     lines.push(`  LAN copies vs today: ${speedup.toFixed(2)}x faster${name === 'A' ? ' (target >= 4x)' : ''}; internet bytes ${internetRatio.toFixed(2)}x distinct (target 1.0x); wall ${(lan.wallS / bound).toFixed(2)}x the bound (target <= 1.25x)`);
     lines.push(`  at full size the transfers alone would take ${((today.wallS - fixed) * sc.accel / 60).toFixed(0)} min today and ${((lan.wallS - fixed) * sc.accel / 60).toFixed(0)} min with LAN copies`);
-    ok &&= today.converged && lan.converged && Math.abs(internetRatio - 1) < 0.01 && lan.wallS <= 1.25 * bound && (name !== 'A' || quick || speedup >= 4);
+    // --quick (CI) holds what does not depend on the machine's speed; the figures' targets are for full runs.
+    ok &&= today.converged && lan.converged && Math.abs(internetRatio - 1) < 0.01 && (quick || (lan.wallS <= 1.25 * bound && (name !== 'A' || speedup >= 4)));
   }
   console.log(lines.join('\n'));
   process.exitCode = ok ? 0 : 1;

@@ -24,9 +24,11 @@ describe('distributeModels', () => {
     expect(route?.lan_bytes).toBe(4 * 4.9 * GB);
     const copies = d.deliveries.filter((x) => x.kind === 'copy');
     expect(copies.map((c) => [c.node, c.kind === 'copy' ? c.source : ''])).toEqual([['harmony', 'cadence'], ['overture', 'cadence'], ['tempo', 'harmony'], ['virtuoso', 'harmony']]);
-    // A later target may fall back on any node ahead of it in the fan-out.
+    // Any other node that has it or gets it may stand in for the planned source.
     const virtuoso = copies.find((c) => c.node === 'virtuoso');
     expect(virtuoso?.kind === 'copy' ? virtuoso.peers : []).toEqual(['cadence', 'overture', 'tempo']);
+    const harmony = copies.find((c) => c.node === 'harmony');
+    expect(harmony?.kind === 'copy' ? harmony.peers : []).toEqual(['overture', 'tempo', 'virtuoso']);
   });
 
   it('copies from a node that already has the model (the faster link first) instead of pulling', () => {

@@ -96,6 +96,7 @@ const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } =
       { what: 'partial size', line: partialSizeCommand(digest) },
       installManifestCommand('llama3.1:8b', `{"v":${JSON.stringify(v)}}`, 'cd'.repeat(32), 'c0py'),
       { what: 'rm key', line: removeCopyKeyCommand('c0py') },
+      { what: 'rm key, end the connection', line: removeCopyKeyCommand('c0py', source) },
       { what: 'revoke', line: revokeCopyKeysCommand('c0py') },
       { what: 'revoke stale', line: revokeCopyKeysCommand() },
       { what: 'disk', line: diskFreeCommand() },

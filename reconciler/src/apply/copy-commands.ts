@@ -139,9 +139,15 @@ export function installCopyKeyCommands(tag: string, privateKey: string, source: 
   ];
 }
 
-export function removeCopyKeyCommand(tag: string): ShellLine {
+/** Target: end the copy's shared connection (when there is one) and remove its key and pinned host key. */
+export function removeCopyKeyCommand(tag: string, source?: CopySource): ShellLine {
   const t = tagWord(tag);
-  return sh`rm -f "$HOME"/.symphony/copy/${`${t}.key`} "$HOME"/.symphony/copy/${`${t}.known_hosts`}`;
+  const files = sh`rm -f "$HOME"/.symphony/copy/${`${t}.key`} "$HOME"/.symphony/copy/${`${t}.known_hosts`}`;
+  if (source === undefined) return files;
+  const ctl = sh`"$HOME"/.symphony/copy/${`${t}.ctl`}`;
+  const host = operand(source.host, 'the source\'s address');
+  const user = operand(source.user, 'the source\'s login name');
+  return sh`{ test -S ${ctl} && ssh -F /dev/null -o ${raw('ControlPath=')}${ctl} -O exit -p ${source.port} -l ${user} ${host} >/dev/null 2>&1; true; } && ${files}`;
 }
 
 /**
@@ -159,7 +165,9 @@ export function copyBlobCommand(digest: string, size: number, source: CopySource
   const known = sh`"$HOME"/.symphony/copy/${`${t}.known_hosts`}`;
   const user = operand(source.user, 'the source\'s login name');
   const host = operand(source.host, 'the source\'s address');
-  const ssh = sh`ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o ${raw('UserKnownHostsFile=')}${known} -o GlobalKnownHostsFile=/dev/null -o ${`ConnectTimeout=${connectTimeoutS}`} -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p ${source.port} -l ${user} ${host} blob ${h} "$have"`;
+  const ctl = sh`"$HOME"/.symphony/copy/${`${t}.ctl`}`;
+  // One connection for every blob of the copy: the first ssh is the master, the others ride on it.
+  const ssh = sh`ssh -F /dev/null -o ControlMaster=auto -o ${raw('ControlPath=')}${ctl} -o ControlPersist=30 -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o ${raw('UserKnownHostsFile=')}${known} -o GlobalKnownHostsFile=/dev/null -o ${`ConnectTimeout=${connectTimeoutS}`} -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p ${source.port} -l ${user} ${host} blob ${h} "$have"`;
   return sh`b=${blob}; p=${part}; if test -f "$b" && test "$(stat -f %z "$b")" = ${size}; then exit 0; fi; mkdir -p ${MODELS}/blobs ${PARTIAL} || exit 1; have=0; if test -f "$p"; then have=$(stat -f %z "$p"); fi; if test "$have" -gt ${size}; then rm -f "$p"; have=0; fi; if test "$have" -lt ${size}; then ${ssh} >> "$p"; rc=$?; if test "$rc" -eq 255; then exit ${COPY_EXIT.sourceAway}; fi; if test "$rc" -ne 0; then exit ${COPY_EXIT.sourceFailed}; fi; fi; test "$(stat -f %z "$p")" = ${size} || exit ${COPY_EXIT.short}; sum=$(shasum -a 256 < "$p"); case "$sum" in ${`${h} `}*) ;; *) rm -f "$p"; printf '%s\\n' ${`sha256 mismatch for sha256-${h}`} >&2; exit ${COPY_EXIT.digestMismatch};; esac; chmod 644 "$p" && mv -f "$p" "$b"`;
 }
 

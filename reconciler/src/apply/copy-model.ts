@@ -72,21 +72,35 @@ async function sourceSession(rt: NodeRuntime, source: string): Promise<RemoteSes
   return got.session;
 }
 
-async function execOn(rt: NodeRuntime, session: RemoteSession, what: string, line: ShellLine, stdin?: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  try {
-    const r = await session.exec(line, { timeoutMs: rt.options.stepTimeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+/**
+ * Runs a command on the source over Bob's pooled connection to it. That
+ * connection is shared (the source's own steps use it, and close it when
+ * they end; the pool opens a new one when it finds it closed), so a channel
+ * that would not open, or a connection found closed, is tried again, twice.
+ */
+async function execOn(rt: NodeRuntime, source: string, what: string, line: ShellLine, stdin?: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  for (let attempt = 1; ; attempt++) {
+    const session = await sourceSession(rt, source);
+    let r;
+    try {
+      r = await session.exec(line, { timeoutMs: rt.options.stepTimeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+    } catch (err) {
+      if (attempt < 3) continue;
+      throw new SourceProblem('away', `${what}: ${toCommandError(what, err).message}`);
+    }
+    if (r.code === null && /^(cannot open a channel|connection to .* is closed)/.test(r.stderr) && attempt < 3) {
+      await rt.ctx.clock.sleep(100 * attempt, rt.signal).catch(() => undefined);
+      continue;
+    }
     return { stdout: r.stdout, stderr: r.stderr, code: r.code };
-  } catch (err) {
-    throw new SourceProblem('away', `${what}: ${toCommandError(what, err).message}`);
   }
 }
 
 /** Copies every blob and the manifest from `source`; throws SourceProblem when the source cannot serve it. */
 async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'copy-model'>, source: string, digest: string): Promise<number> {
   const src = copySourceOf(rt, source);
-  const srcSession = await sourceSession(rt, source);
   // The manifest is metadata (a few hundred bytes): Bob reads it and checks it is the one the source lists.
-  const read = await execOn(rt, srcSession, `cat the manifest on ${source}`, readManifestCommand(step.model));
+  const read = await execOn(rt, source, `cat the manifest on ${source}`, readManifestCommand(step.model));
   if (read.code !== 0) throw new SourceProblem('failed', `${source} has no manifest for ${step.model} (${read.stderr.trim() || `exit ${read.code}`})`);
   const manifestDigest = createHash('sha256').update(read.stdout).digest('hex');
   if (digest !== '' && manifestDigest !== digest) throw new SourceProblem('failed', `the manifest of ${step.model} on ${source} changed since it was observed (${manifestDigest.slice(0, 12)}, expected ${digest.slice(0, 12)})`);
@@ -101,12 +115,12 @@ async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'
   await co.exclusive(`keys:${source}`, async () => {
     if (co.firstGrant(source)) {
       // Lines an interrupted apply left behind, and the forced command's script.
-      await execOn(rt, srcSession, `remove stale copy keys on ${source}`, revokeCopyKeysCommand());
+      await execOn(rt, source, `remove stale copy keys on ${source}`, revokeCopyKeysCommand());
       const script = serveScriptCommand(tag);
-      const w = await execOn(rt, srcSession, `write the serve script on ${source}`, script.line, script.stdin);
+      const w = await execOn(rt, source, `write the serve script on ${source}`, script.line, script.stdin);
       if (w.code !== 0) throw new SourceProblem('failed', `could not write ~/.symphony/serve-blob on ${source}: ${w.stderr.trim()}`);
     }
-    const g = await execOn(rt, srcSession, `allow the copy key on ${source}`, grantCopyKeyCommand(keyLine));
+    const g = await execOn(rt, source, `allow the copy key on ${source}`, grantCopyKeyCommand(keyLine));
     if (g.code !== 0) throw new SourceProblem('failed', `could not add the copy key on ${source}: ${g.stderr.trim()}`);
   });
   let moved = 0;
@@ -144,8 +158,8 @@ async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'
     const installed = await runRemote(rt, m.what, m.line, { stdin: read.stdout, allow: ['failed'] });
     if (installed.failure !== null) throw new CommandError('failed', `installing the manifest of ${step.model} failed: ${installed.result.stderr.trim()}`);
   } finally {
-    await runRemote(rt, 'remove the copy key', removeCopyKeyCommand(tag), { allow: ['failed'] }).catch(() => undefined);
-    await co.exclusive(`keys:${source}`, () => execOn(rt, srcSession, `remove the copy key on ${source}`, revokeCopyKeysCommand(tag))).catch(() => undefined);
+    await runRemote(rt, 'remove the copy key', removeCopyKeyCommand(tag, src), { allow: ['failed'] }).catch(() => undefined);
+    await co.exclusive(`keys:${source}`, () => execOn(rt, source, `remove the copy key on ${source}`, revokeCopyKeysCommand(tag))).catch(() => undefined);
   }
   return moved;
 }
@@ -181,7 +195,7 @@ export async function copyModel(rt: NodeRuntime, step: StepOf<'copy-model'>): Pr
   for (;;) {
     let got;
     try {
-      got = await co.acquireSource(step.model, [step.source, ...step.peers], excluded, rt.signal);
+      got = await co.acquireSource(step.model, [step.source, ...step.peers], excluded, rt.signal, rt.node);
     } catch {
       throw new CommandError('aborted', `copy of ${step.model} on ${rt.node} was stopped while waiting for a source`);
     }

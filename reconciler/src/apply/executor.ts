@@ -166,14 +166,14 @@ const UNREACHABLE_PLAN = new Set(['unreachable', 'away', 'refused']);
 const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === 'copy-model';
 
 /**
- * A node's model steps in the order that keeps the fleet from waiting on
- * itself: internet pulls first (they wait for nothing but a slot), then
- * copies, both by size and name, the same order on every node, so a copy only
- * ever waits for a pull or for a copy of the same model nearer its source.
- * Smallest first when every node pulls its own (a small model is usable
+ * A node's pulls run one after another, its copies beside them (another
+ * link), each copy as soon as a peer can serve it (TransferCoordinator
+ * nextServable): pulls wait for nothing but an internet slot, so a copy only
+ * ever waits for models that are on their way. This is the order among ties:
+ * smallest first when every node pulls its own (a small model is usable
  * sooner); largest first when models are copied over the LAN (the internet
- * carries the big one while the small ones follow, and the last model in,
- * whose copies still have to fan out, is the smallest).
+ * carries the big one first, so the last model in, whose copies still have to
+ * fan out, is a small one).
  */
 export function transferOrder(steps: readonly Step[], largestFirst = false): Step[] {
   const sign = largestFirst ? -1 : 1;
@@ -222,7 +222,10 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
   const { ordered: all, cyclic } = orderSteps(np.steps);
   const later = dependsOnTransfer(all);
   const first = all.filter((s) => !isTransfer(s) && !later.has(s.id));
-  const second = [...transferOrder(all.filter(isTransfer), ctx.transfers?.largestFirst ?? false), ...all.filter((s) => later.has(s.id))];
+  const largestFirst = ctx.transfers?.largestFirst ?? false;
+  const pulls = transferOrder(all.filter((s) => s.kind === 'pull-model'), largestFirst);
+  const copies = transferOrder(all.filter((s) => s.kind === 'copy-model'), largestFirst);
+  const dependents = all.filter((s) => later.has(s.id));
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
   const run = async (ordered: readonly Step[]): Promise<void> => {
@@ -256,9 +259,25 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
       if ((s.kind === 'pull-model' || s.kind === 'copy-model') && results.get(s.id)?.status !== 'ok') ctx.transfers?.settle(np.node, s.model, undefined);
     }
   };
+  // Copies in the order their models become available: whichever a peer can serve now, else the first.
+  const runCopies = async (): Promise<void> => {
+    const pending = [...copies];
+    while (pending.length > 0) {
+      let i = 0;
+      try {
+        i = (await ctx.transfers?.nextServable(pending.map((s) => (s.kind === 'copy-model' ? { model: s.model, candidates: [s.source, ...s.peers] } : { model: '', candidates: [] })), options.signal, np.node)) ?? 0;
+      } catch {
+        // interrupted: run() marks the rest skipped
+      }
+      const [step] = pending.splice(i, 1);
+      if (step !== undefined) await run([step]);
+    }
+  };
   const finish = async (): Promise<NodeApplyResult> => {
     try {
-      await run(second);
+      // A node pulls and copies at once: the line and the LAN are different links.
+      await Promise.all([run(pulls), runCopies()]);
+      await run(dependents);
       for (const step of cyclic) {
         results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
       }

@@ -132,12 +132,13 @@ async function loadDesired(dir: string, today: string, write: (t: string) => voi
 }
 
 /** fleet.yaml `transfer` as the executor's limits: the cap is line_mbps x cap_percent, in bytes per second. */
-export function transferLimitsOf(transfer: TransferSettings | undefined): TransferLimits {
+export function transferLimitsOf(transfer: TransferSettings | undefined, linkGbps?: Readonly<Record<string, number>>): TransferLimits {
   const internet = transfer?.internet;
   const cap = internet?.line_mbps !== undefined && internet.cap_percent !== undefined ? (internet.line_mbps * 1e6 / 8) * (internet.cap_percent / 100) : undefined;
   return {
-    maxInternetPulls: transfer?.mode === 'internet' && internet?.max_pulls === undefined ? Number.POSITIVE_INFINITY : internet?.max_pulls ?? 2,
-    copiesPerSource: transfer?.lan?.copies_per_source ?? 2,
+    maxInternetPulls: transfer?.mode === 'internet' && internet?.max_pulls === undefined ? Number.POSITIVE_INFINITY : internet?.max_pulls ?? 1,
+    copiesPerSource: transfer?.lan?.copies_per_source ?? 4,
+    ...(linkGbps !== undefined ? { linkGbps } : {}),
     ...(cap !== undefined ? { capBytesPerSecond: cap } : {}),
   };
 }
@@ -291,7 +292,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     retries: reconcile.retries ?? 2,
     backoffMaxMs: Math.min((reconcile.backoff_max_s ?? 900) * 1000, 60_000),
     diskMarginBytes: settings.memory.disk_margin_gb * 1e9,
-    transfer: transferLimitsOf(settings.transfer),
+    transfer: transferLimitsOf(settings.transfer, Object.fromEntries(desired.nodes.map((n) => [n.name, desired.hardware[n.hardware]?.ethernet_gbps ?? 1]))),
     ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };

@@ -12,8 +12,10 @@ export interface TransferLimits {
   maxInternetPulls: number;
   /** The fleet's pulls together stay under this (bytes per second); absent: no cap. */
   capBytesPerSecond?: number;
-  /** LAN copies one source serves at once. */
+  /** LAN copies one source serves at once, at most. */
   copiesPerSource: number;
+  /** Each node's LAN link in Gbit/s (hardware catalog ethernet_gbps; 1 when absent). */
+  linkGbps?: Readonly<Record<string, number>>;
 }
 
 type Release = () => void;
@@ -102,6 +104,22 @@ export class TransferCoordinator {
     });
   }
 
+  /**
+   * Copies `source` may serve at once to `target`: a source serves several
+   * only when its link is that many times the target's (a 10 GbE Studio to
+   * 1 GbE minis). Between equal links one at a time is faster for the fleet:
+   * the first target done becomes a source too (a doubling tree), where two
+   * at once would each take twice as long. Never above copies_per_source.
+   */
+  slotsFor(source: string, target: string): number {
+    const link = (n: string): number => this.limits.linkGbps?.[n] ?? 1;
+    return Math.min(this.limits.copiesPerSource, Math.max(1, Math.floor(link(source) / link(target))));
+  }
+
+  private canServe(source: string, target: string): boolean {
+    return (this.busy.get(source) ?? 0) < this.slotsFor(source, target);
+  }
+
   /** The manifest digest `node` holds `model` with, when it holds it. */
   digestOf(node: string, model: string): string | undefined {
     return this.holders.get(normalizeModelRef(model))?.get(node);
@@ -120,13 +138,14 @@ export class TransferCoordinator {
    * copy slot, with the slot taken; waits while a candidate is still to get
    * it or every holder is busy. Undefined when no candidate has it or ever will.
    */
-  async acquireSource(model: string, candidates: readonly string[], excluded: ReadonlySet<string>, signal?: AbortSignal): Promise<{ node: string; digest: string; release: Release } | undefined> {
+  async acquireSource(model: string, candidates: readonly string[], excluded: ReadonlySet<string>, signal?: AbortSignal, target = ''): Promise<{ node: string; digest: string; release: Release } | undefined> {
     const m = normalizeModelRef(model);
     for (;;) {
       const usable = candidates.filter((c) => !excluded.has(c));
       const holders = this.holders.get(m);
       const have = usable.filter((c) => holders?.has(c) === true);
-      const free = have.find((c) => (this.busy.get(c) ?? 0) < this.limits.copiesPerSource);
+      // An idle holder first, then one that may take another copy.
+      const free = have.find((c) => (this.busy.get(c) ?? 0) === 0) ?? have.find((c) => this.canServe(c, target));
       if (free !== undefined) {
         this.busy.set(free, (this.busy.get(free) ?? 0) + 1);
         let released = false;
@@ -143,6 +162,27 @@ export class TransferCoordinator {
       }
       const coming = usable.some((c) => this.pending.get(m)?.has(c) === true);
       if (have.length === 0 && !coming) return undefined;
+      await this.wait(signal);
+    }
+  }
+
+  /**
+   * Which of a node's waiting copies to run next: the first whose model a
+   * candidate holds with a free copy slot; else the first no candidate has
+   * or will have (it falls back at once); else waits for a change.
+   */
+  async nextServable(wants: readonly { model: string; candidates: readonly string[] }[], signal?: AbortSignal, target = ''): Promise<number> {
+    for (;;) {
+      const ready = wants.findIndex((w) => {
+        const holders = this.holders.get(normalizeModelRef(w.model));
+        return w.candidates.some((c) => holders?.has(c) === true && this.canServe(c, target));
+      });
+      if (ready !== -1) return ready;
+      const hopeless = wants.findIndex((w) => {
+        const m = normalizeModelRef(w.model);
+        return !w.candidates.some((c) => this.holders.get(m)?.has(c) === true || this.pending.get(m)?.has(c) === true);
+      });
+      if (hopeless !== -1) return hopeless;
       await this.wait(signal);
     }
   }

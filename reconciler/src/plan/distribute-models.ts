@@ -126,8 +126,9 @@ export function distributeModels(input: DistributionInput): Distribution {
     const order = [...servers, ...rest];
     for (const t of rest) {
       const source = sourceOf.get(t) as string;
-      // Any node ahead of this one in the fan-out may serve it too; the executor takes the first that has it.
-      const peers = order.slice(0, order.indexOf(t)).filter((p) => p !== source);
+      // Any other node that has it or gets it may serve it too: the executor takes one that has it, and is
+      // free, when the copy starts (a target done early serves the next: a doubling tree).
+      const peers = order.filter((p) => p !== source && p !== t);
       const where = holders.includes(source) ? `${source} has it` : source === seed ? `${source} pulls it from the internet first` : `${source} gets it first`;
       deliveries.push({
         kind: 'copy', node: t, model, bytes, source, peers, fallback: mayPull(t) ? 'internet' : 'none',

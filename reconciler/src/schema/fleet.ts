@@ -401,14 +401,14 @@ export const fleetSettingsSchema = {
           properties: {
             line_mbps: { type: 'number', exclusiveMinimum: 0, maximum: 100000, description: 'Download rate of the line in Mbit/s, measured or from the contract.' },
             cap_percent: { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'Share of line_mbps the fleet\'s pulls may use together (e.g. 60). Needs line_mbps. Absent: no rate cap.' },
-            max_pulls: { type: 'integer', minimum: 1, maximum: 64, description: 'Internet pulls at once, fleet-wide (2 when absent).' },
+            max_pulls: { type: 'integer', minimum: 1, maximum: 64, description: 'Internet pulls at once, fleet-wide (1 when absent: the line is the bottleneck either way, and one at a time each model is whole, and copied onward, as early as it can be; unlimited with mode internet).' },
           },
         },
         lan: {
           type: 'object', additionalProperties: false,
           description: 'Copies between Macs.',
           properties: {
-            copies_per_source: { type: 'integer', minimum: 1, maximum: 16, description: 'Copies one source Mac serves at once, so a source is not flooded (2 when absent).' },
+            copies_per_source: { type: 'integer', minimum: 1, maximum: 16, description: 'Copies one source Mac serves at once, at most (4 when absent). Between equal links a source serves one at a time (the first target done serves too); a 10 GbE source serves up to 10 1 GbE targets at once, up to this limit.' },
           },
         },
       },

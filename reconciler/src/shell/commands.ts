@@ -289,7 +289,8 @@ export const MAC_UTILITIES = [
     options: {
       '-F': a('the per-user configuration file; /dev/null ignores ~/.ssh/config'),
       '-i': a('the identity (private key) file'),
-      '-o': a('an option in ssh_config form: IdentitiesOnly, BatchMode, StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, ConnectTimeout, ServerAliveInterval, ServerAliveCountMax'),
+      '-o': a('an option in ssh_config form: IdentitiesOnly, BatchMode, StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, ConnectTimeout, ServerAliveInterval, ServerAliveCountMax, ControlMaster (auto: share one connection), ControlPath (its socket), ControlPersist (the master stays that many seconds after its last client)'),
+      '-O': a('control an active connection multiplexing master: exit asks it to exit'),
       '-p': a('the port on the remote host'),
       '-l': a('the user to log in as'),
     },
