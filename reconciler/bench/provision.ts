@@ -16,7 +16,10 @@
 // Bob runs `fleet apply` in a child process; the simulated fleet (this process
 // and what its Macs run: sshd, zsh, ssh, tail, shasum) is timed apart.
 //
-// Options: --runs N (3), --quick (A with 3 minis, one run: what CI runs), --scenario A|B.
+// Options: --runs N (3), --quick (A with 3 minis, one run: what CI runs), --scenario A|B,
+// --accel X (A: 25, B: 50). Costs that do not scale (an SSH handshake, a process
+// start: about half a second per copy on a loaded 2-core machine) weigh X times
+// more here than at full size, so a lower X is closer to the real thing and slower.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -205,11 +208,13 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const runs = quick ? 1 : Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
   const only = args.includes('--scenario') ? args[args.indexOf('--scenario') + 1] : undefined;
+  const accel = args.includes('--accel') ? Number(args[args.indexOf('--accel') + 1]) || undefined : undefined;
   const names = quick ? ['A' as const] : (['A', 'B'] as const).filter((n) => only === undefined || n === only);
   const lines: string[] = [];
   let ok = true;
   for (const name of names) {
     const sc = scenario(name, quick);
+    if (accel !== undefined) sc.accel = accel;
     const results: Record<Measured['mode'], Measured[]> = { internet: [], lan: [], 'provision-only': [] };
     for (let i = 0; i < runs; i++) {
       for (const mode of ['provision-only', 'lan', 'internet'] as const) {
