@@ -128,20 +128,22 @@ async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'
     for (const plan of installCopyKeyCommands(tag, pair.private, src)) await runPlan(rt, plan);
     const meter = createRateMeter(() => rt.ctx.clock.now());
     let done = 0;
-    for (const blob of blobs) {
-      const report = (bytes: number): void => {
-        const p = meter.sample(done + bytes, total);
-        rt.ctx.progress.pullProgress({ node: rt.node, model: step.model, status: `copying ${blob.digest.slice(7, 19)}`, completed: done + bytes, total, source: `lan:${source}`, ...p });
-      };
-      report(0);
-      const poll = pollPartial(rt, blob.digest, report);
+    let inFlight = 0;
+    const report = (status: string): void => {
+      const p = meter.sample(done + inFlight, total);
+      rt.ctx.progress.pullProgress({ node: rt.node, model: step.model, status, completed: done + inFlight, total, source: `lan:${source}`, ...p });
+    };
+    const copyOne = async (blob: { digest: string; size: number }, polled: boolean): Promise<void> => {
+      const status = `copying ${blob.digest.slice(7, 19)}`;
+      const poll = polled ? pollPartial(rt, blob.digest, (bytes) => { inFlight = bytes; report(status); }) : undefined;
       let result;
       try {
         result = await runRemote(rt, `copy ${blob.digest.slice(0, 19)} of ${step.model} from ${source}`, copyBlobCommand(blob.digest, blob.size, src, tag), {
           allow: ['failed'], timeoutMs: rt.options.pullTimeoutMs, abortable: true,
         });
       } finally {
-        poll.stop();
+        poll?.stop();
+        if (polled) inFlight = 0;
       }
       const code = result.result.code;
       const stderr = result.result.stderr.trim();
@@ -152,8 +154,17 @@ async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'
       if (code !== 0) throw new CommandError('failed', `copying ${blob.digest.slice(0, 19)} of ${step.model} from ${source} failed with exit ${code}: ${stderr}`);
       done += blob.size;
       moved += blob.size;
-      report(0);
-    }
+      report(status);
+    };
+    // The weights stream while the small blobs (config, template, license, params) follow one another beside them.
+    const [largest, ...small] = [...blobs].sort((a, b) => b.size - a.size);
+    report('copying');
+    const settled = await Promise.allSettled([
+      largest === undefined ? Promise.resolve() : copyOne(largest, true),
+      (async () => { for (const b of small) await copyOne(b, false); })(),
+    ]);
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     const m = installManifestCommand(step.model, read.stdout, manifestDigest, tag);
     const installed = await runRemote(rt, m.what, m.line, { stdin: read.stdout, allow: ['failed'] });
     if (installed.failure !== null) throw new CommandError('failed', `installing the manifest of ${step.model} failed: ${installed.result.stderr.trim()}`);
