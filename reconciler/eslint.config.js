@@ -19,4 +19,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
     },
   },
+  {
+    // The dashboard's script runs in the browser as it is (no build step), so it is
+    // plain JavaScript outside the TypeScript project: linted without type information.
+    files: ['reconciler/src/dashboard/assets/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', CSS: 'readonly', EventSource: 'readonly', FormData: 'readonly', HTMLElement: 'readonly', HTMLFormElement: 'readonly', fetch: 'readonly' },
+    },
+  },
 );

@@ -165,7 +165,7 @@ describe('hostile SSH trust: fleet trust writes only fleet/known_hosts', () => {
   it('pins the key it read in fleet/known_hosts', async () => {
     const s = await node();
     const dir = fleetCopy('trust-ok');
-    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('ok', s)]);
+    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('ok', s), '--pin-in-fleet']);
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'known_hosts'), 'utf8')).toContain(s.hostKey.publicLine);
   });
@@ -177,7 +177,7 @@ describe('hostile SSH trust: fleet trust writes only fleet/known_hosts', () => {
     writeFileSync(victim, 'precious\n');
     rmSync(join(dir, 'known_hosts'));
     symlinkSync(victim, join(dir, 'known_hosts'));
-    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('link', s)]);
+    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('link', s), '--pin-in-fleet']);
     expect(r.code).toBe(1);
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(lstatSync(join(dir, 'known_hosts')).isSymbolicLink()).toBe(true);
@@ -199,7 +199,7 @@ describe('hostile SSH trust: fleet trust writes only fleet/known_hosts', () => {
     const s = await node();
     const dir = fleetCopy('trust-expect');
     const before = readFileSync(join(dir, 'known_hosts'), 'utf8');
-    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('expect', s), '--expect', fingerprint(makeKeyPair().publicLine)]);
+    const r = await runFleet(['trust', 'maestro', '--fleet', dir, '--targets', targetsFile('expect', s), '--pin-in-fleet', '--expect', fingerprint(makeKeyPair().publicLine)]);
     expect(r.code).toBe(1);
     expect(readFileSync(join(dir, 'known_hosts'), 'utf8')).toBe(before);
   });

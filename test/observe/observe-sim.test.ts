@@ -276,18 +276,29 @@ describe('the CLI against the simulated fleet', () => {
     expect(r.stdout).toContain('1 of 1 node observed');
   });
 
-  it('fleet trust pins the key; a wrong --expect writes nothing', async () => {
+  it('fleet trust through --targets shows a simulated key but pins it in fleet/known_hosts only with --pin-in-fleet', async () => {
+    const bob = simOfRepo.targets.nodes.bob!;
+    const before = readFileSync(join(fleetDir, 'known_hosts'), 'utf8');
+    const r = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(fingerprint(bob.host_key!));
+    expect(r.stdout).toContain('not pinned: bob was reached through --targets');
+    expect(r.stdout).toContain('run again with --pin-in-fleet');
+    expect(readFileSync(join(fleetDir, 'known_hosts'), 'utf8')).toBe(before);
+  });
+
+  it('fleet trust --pin-in-fleet pins the key; a wrong --expect writes nothing', async () => {
     const bob = simOfRepo.targets.nodes.bob!;
     const wrong = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath, '--expect', 'SHA256:nope']);
     expect(wrong.code).toBe(1);
     expect(readFileSync(join(fleetDir, 'known_hosts'), 'utf8')).not.toContain(bob.host_key!);
-    const r = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath]);
+    const r = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath, '--pin-in-fleet']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(fingerprint(bob.host_key!));
     const text = readFileSync(join(fleetDir, 'known_hosts'), 'utf8');
     expect(text).toContain(`bob,[${bob.addresses[0]}]:${bob.ssh_port} ${bob.host_key}`);
     expect(text.startsWith('# Pinned SSH host keys')).toBe(true);
-    const again = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath]);
+    const again = await runFleet(['trust', 'bob', '--fleet', fleetDir, '--targets', simOfRepo.targetsPath, '--pin-in-fleet']);
     expect(again.stdout).toContain('already pinned');
   });
 

@@ -61,6 +61,8 @@ describe('README commands', () => {
   });
 
   const expectations: [RegExp, (r: RunResult) => void][] = [
+    [/^fleet --version$/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toMatch(/^fleet \d+\.\d+\.\d+ /); }],
+    [/^fleet capacity --width 80$/, (r) => { expect(r.code).toBe(0); expect(Math.max(...r.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80); }],
     [/^fleet validate fleet$/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('valid'); }],
     [/^fleet capacity$/, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('maestro'); }],
     [/^fleet add-node virtuoso /, (r) => { expect(r.code).toBe(0); expect(r.stdout).toContain('wrote fleet/nodes/virtuoso.yaml'); }],
@@ -98,5 +100,17 @@ describe('README commands', () => {
     const last = results.get(drifts[drifts.length - 1] ?? '');
     expect(last?.code).toBe(2);
     expect(last?.stdout).toMatch(/maestro.*(drifted|ollama|Ollama)/);
+  });
+});
+
+describe('README configuration examples', () => {
+  it('the alerts example is a valid fleetd.yaml, read as the daemon reads it', async () => {
+    const { parseBobConfig } = await import('../../reconciler/src/daemon/bob-config.ts');
+    const text = readFileSync(join(repo, 'README.md'), 'utf8');
+    const block = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith('alerts:'));
+    expect(block).toBeDefined();
+    const config = parseBobConfig('/home/bob/.symphony/fleetd.yaml', block ?? '', '/home/bob');
+    expect(config.alerts.targets.map((t) => t.format)).toEqual(['ntfy', 'slack', 'webhook']);
+    expect(config.alerts.rules).toEqual({ unreachable_minutes: 10, ollama_down_minutes: 0, low_disk_gb: 20, drift_reconciles: 3, cooldown_minutes: 30, max_per_hour: 20 });
   });
 });

@@ -8,7 +8,7 @@ import { buildProbe } from '../../reconciler/src/observe/probe.ts';
 import {
   bootoutCommand, bootstrapCommand, diskFreeCommand, homebrewInstallCommand, homebrewInstalledCommand, hostnameCommands, kickstartCommand,
   lintPlistCommand, makeDirsCommand, packageInstallCommand, packageUninstallCommand, readCrontabCommand, removeFileCommand,
-  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, type CommandPlan,
+  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, firstHeartbeatCommand, type CommandPlan,
 } from '../../reconciler/src/apply/step-commands.ts';
 import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER, renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/plan/steps.ts';
@@ -105,6 +105,7 @@ const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } =
   'remove-model': 'ollama-api',
   'set-crontab': (v) => [
     { what: 'crontab -l', line: readCrontabCommand() },
+    { what: 'first heartbeat', line: firstHeartbeatCommand('~/.symphony/heartbeat.sh') },
     { what: 'crontab -', line: writeCrontabCommand(renderCrontab([`0 3 * * * ${v.replaceAll('\n', ' ')}`, 'MAILTO=""'], HEARTBEAT_CRON_LINE)) },
     { what: 'crontab - (removed)', line: writeCrontabCommand(renderCrontab([HEARTBEAT_MARKER, HEARTBEAT_CRON_LINE], null)) },
   ],

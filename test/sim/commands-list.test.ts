@@ -85,3 +85,20 @@ describe('the simulated userland and the contract', () => {
     expect(() => macPath("/tmp/x'; rm -rf /")).toThrow(/not a plain absolute path/);
   });
 });
+
+describe('the seam between a Mac and the simulator', () => {
+  it('is spelled in one place: FLEET_ROOT appears in no product file but shell/commands.ts (and the simulator)', async () => {
+    const { readdirSync: list, readFileSync: read, statSync } = await import('node:fs');
+    const src = new URL('../../reconciler/src/', import.meta.url).pathname;
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const f of list(dir)) {
+        const p = join(dir, f);
+        if (statSync(p).isDirectory()) { if (f !== 'sim') walk(p); continue; }
+        if (p.endsWith('.ts') && !p.endsWith('shell/commands.ts') && read(p, 'utf8').includes('FLEET_ROOT')) offenders.push(p.slice(src.length));
+      }
+    };
+    walk(src);
+    expect(offenders).toEqual([]);
+  });
+});

@@ -198,3 +198,150 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
 export function createSilentProgress(): ProgressRenderer {
   return { stepStarted() {}, stepFinished() {}, pullProgress() {}, close() {} };
 }
+
+// ---------------------------------------------------------------------------
+// Live progress as data, for every reader that is not a terminal (the
+// daemon's /api/status and dashboard, `fleet status`, the logs, the per-node
+// metrics). One shape for a model arriving, whatever moves it (an internet
+// pull, a LAN copy): PullProgress (context.ts), with its source, rate and ETA
+// when the producer knows them, measured here (createRateMeter) when not.
+
+/** A step being run right now. */
+export interface RunningStep {
+  /** null: a fleet step on Bob. */
+  node: string | null;
+  id: string;
+  kind: Step['kind'];
+  /** The model a model step moves or removes, else null. */
+  model: string | null;
+  started_at: string;
+  /** The model arriving, once its first progress report came. */
+  transfer: PullProgress | null;
+}
+
+export interface LiveProgress extends ProgressSink {
+  /** Steps running now, in the order they started. */
+  running(): RunningStep[];
+  /** Models arriving now (as `transfers` in the daemon's status). */
+  transfers(): PullProgress[];
+  /** Called (synchronously) after every change; returns a function that unsubscribes. */
+  onChange(listener: () => void): () => void;
+}
+
+/** The percent a report shows (0-100, floored). */
+export function percentDone(p: PullProgress): number {
+  return percentOf(p);
+}
+
+export function createLiveProgress(options: { now?: () => number } = {}): LiveProgress {
+  const now = options.now ?? Date.now;
+  const steps = new Map<string, RunningStep>();
+  const meters = new Map<string, RateMeter>();
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const l of listeners) l();
+  };
+  const keyOf = (node: string | null, id: string): string => `${node ?? ''}\u0000${id}`;
+  return {
+    stepStarted(step) {
+      steps.set(keyOf(step.node, step.id), { node: step.node, id: step.id, kind: step.kind, model: 'model' in step ? step.model : null, started_at: new Date(now()).toISOString(), transfer: null });
+      changed();
+    },
+    stepFinished(step) {
+      steps.delete(keyOf(step.node, step.id));
+      meters.delete(keyOf(step.node, step.id));
+      changed();
+    },
+    stepRetrying() {
+      changed();
+    },
+    pullProgress(p) {
+      const running = [...steps.entries()].find(([, s]) => s.node === p.node && s.model === p.model);
+      if (!running) return;
+      const [key, step] = running;
+      let rate: { bytesPerSecond?: number; etaSeconds?: number } = {};
+      if (p.bytesPerSecond === undefined) {
+        const meter = meters.get(key) ?? createRateMeter(now);
+        meters.set(key, meter);
+        rate = meter.sample(p.completed, p.total);
+      }
+      step.transfer = { ...p, ...rate };
+      changed();
+    },
+    running() {
+      return [...steps.values()].map((s) => ({ ...s, transfer: s.transfer ? { ...s.transfer } : null }));
+    },
+    transfers() {
+      return [...steps.values()].flatMap((s) => (s.transfer ? [{ ...s.transfer }] : []));
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** Several sinks as one (the daemon's live view, log and metrics). */
+export function fanOutProgress(...sinks: readonly (Partial<ProgressSink> | undefined)[]): ProgressSink {
+  const all = sinks.filter((s): s is Partial<ProgressSink> => s !== undefined);
+  return {
+    stepStarted: (step) => all.forEach((s) => s.stepStarted?.(step)),
+    stepFinished: (step, result) => all.forEach((s) => s.stepFinished?.(step, result)),
+    pullProgress: (p) => all.forEach((s) => s.pullProgress?.(p)),
+    stepRetrying: (step, attempt, waitMs, error) => all.forEach((s) => s.stepRetrying?.(step, attempt, waitMs, error)),
+  };
+}
+
+export interface ProgressLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Models arriving, in the daemon's log at a sane rate: a line when a pull
+ * starts, each time it crosses `stepPercent` (default 25%) and at least every
+ * `intervalMs` (default 30 s) while it moves; never one per stream event.
+ */
+export function createProgressLog(log: ProgressLogger, options: { now?: () => number; intervalMs?: number; stepPercent?: number } = {}): ProgressSink {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.intervalMs ?? 30_000;
+  const stepPercent = options.stepPercent ?? 25;
+  const last = new Map<string, { at: number; pct: number; meter: RateMeter }>();
+  const keyOf = (node: string, model: string): string => `${node}\u0000${model}`;
+  return {
+    stepStarted(step) {
+      if (step.kind !== 'pull-model' || step.node === null) return;
+      last.set(keyOf(step.node, step.model), { at: now(), pct: 0, meter: createRateMeter(now) });
+      log.info({ node: step.node, model: step.model, total_bytes: step.bytes }, 'pull started');
+    },
+    stepFinished(step) {
+      if ('model' in step && step.node !== null) last.delete(keyOf(step.node, step.model));
+    },
+    pullProgress(p) {
+      const key = keyOf(p.node, p.model);
+      const entry = last.get(key) ?? { at: now(), pct: 0, meter: createRateMeter(now) };
+      last.set(key, entry);
+      const rate = p.bytesPerSecond === undefined ? entry.meter.sample(p.completed, p.total) : { bytesPerSecond: p.bytesPerSecond, etaSeconds: p.etaSeconds };
+      const pct = percentOf(p);
+      const crossed = Math.floor(pct / stepPercent) > Math.floor(entry.pct / stepPercent);
+      if (!crossed && now() - entry.at < intervalMs) return;
+      entry.at = now();
+      entry.pct = pct;
+      log.info({ node: p.node, model: p.model, ...(p.source === undefined ? {} : { source: p.source }), percent: pct, completed_bytes: p.completed, total_bytes: p.total, bytes_per_second: rate.bytesPerSecond ?? null, eta_seconds: rate.etaSeconds ?? null }, 'pull progress');
+    },
+  };
+}
+
+/** "12.3 MB/s": for `fleet status` and the dashboard. */
+export function formatBytesPerSecond(bytesPerSecond: number | undefined): string {
+  return bytesPerSecond === undefined ? '- MB/s' : `${(bytesPerSecond / 1e6).toFixed(bytesPerSecond >= 1e8 ? 0 : 1)} MB/s`;
+}
+
+/** "ETA 1m05s": for `fleet status` and the dashboard. */
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined) return 'ETA -';
+  if (seconds < 60) return `ETA ${seconds}s`;
+  if (seconds < 3600) return `ETA ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `ETA ${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export { formatBytes };

@@ -17,7 +17,8 @@ import { observeFleet } from '../observe/observe-fleet.ts';
 import { readTargets } from '../observe/read-targets.ts';
 import { plan as planFleet } from '../plan/plan.ts';
 import { renderText } from '../plan/render-text.ts';
-import { printable } from '../plan/summarize-plan.ts';
+import { printable, summarizePlan } from '../plan/summarize-plan.ts';
+import { noNodeAnswered } from '../observe/no-answer.ts';
 import type { Plan, Step } from '../plan/steps.ts';
 import type { HeartbeatRecord, ObservedNode } from '../schema/observed.ts';
 import type { Targets } from '../schema/targets.ts';
@@ -57,6 +58,10 @@ export interface RunApplyOptions {
   today: string;
   /** stdout is a terminal: colours, progress bars, and a confirmation prompt. */
   tty: boolean;
+  /** Colour the plan (default: tty); --no-color. */
+  color?: boolean;
+  /** Stop, with one line and nothing written, when no node answers (the CLI; the daemon reports such a run instead). */
+  refuseWhenNoneAnswer?: boolean;
   /** Terminal width for the progress bars. */
   columns?: number;
   write: (text: string) => void;
@@ -76,10 +81,12 @@ export interface RunApplyOptions {
   /** Test hooks. */
   createOllama?: (host: string, guard: ConnectionGuard) => OllamaLike;
   backoffBaseMs?: number;
-  /** Also told every step and transfer progress (the daemon's status shows models arriving). */
-  progress?: Partial<ProgressSink>;
   /** Called after the first observation (benchmarks time the phases). */
   onPhase?: (phase: ApplyPhase, atMs: number) => void | Promise<void>;
+  /** Also told every step and transfer progress (the daemon's status shows models arriving). */
+  progress?: Partial<ProgressSink>;
+  /** The plan about to be applied (the daemon shows it as pending while it runs). */
+  onPlan?: (plan: Plan, observed: readonly ObservedNode[]) => void;
 }
 
 export type ApplyPhase = 'loaded' | 'observed' | 'planned' | 'applied' | 'reobserved' | 'generated';
@@ -149,6 +156,11 @@ function nodeConverged(p: Plan, node: string): boolean {
   return np !== undefined && np.steps.length === 0 && (np.status === 'in-sync' || np.status === 'retired');
 }
 
+/** A roaming laptop that is away: nothing to do until it is back, and nothing wrong. */
+function nodeAway(p: Plan, node: string): boolean {
+  return p.nodes.find((n) => n.node === node)?.status === 'away';
+}
+
 function hasWork(p: Plan): boolean {
   return p.nodes.some((n) => n.steps.some((s) => s.kind !== 'manual'));
 }
@@ -177,6 +189,7 @@ function fleetSteps(changed: readonly string[]): Step[] {
 }
 
 function describeNodeResult(r: NodeApplyResult, after: Plan): string[] {
+  if (nodeAway(after, r.node)) return [`  ${r.node}: away (roaming; nothing to do until it is back)`];
   const converged = nodeConverged(after, r.node);
   const np = after.nodes.find((n) => n.node === r.node);
   const head = converged ? `  ${r.node}: converged` : `  ${r.node}: NOT converged (${printable(r.message ?? np?.summary ?? r.status)})`;
@@ -248,6 +261,8 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
 
   const observed = await observeFleet(desired, pool, observeOpts);
   await s.phase('observed');
+  const none = options.refuseWhenNoneAnswer === true ? noNodeAnswered(observed, options.targetsFile) : null;
+  if (none !== null) throw new FleetError('unreachable', none);
   const genOptions = { lastUpdated: options.today, previous, ...(options.heartbeats ? { heartbeats: options.heartbeats } : {}) };
   const withUnobserved = (seen: readonly ObservedNode[]): ObservedNode[] => {
     const have = new Set(seen.map((o) => o.node));
@@ -256,7 +271,9 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   const before = generate(desired, withUnobserved(observed), genOptions);
   const thePlan = planFleet(desired, observed, { ...planOpts, generated: { changed: await changedOnBob(s.bobConfig, before) } });
   await s.phase('planned');
-  options.write(renderText(thePlan, { color: options.tty }));
+  options.onPlan?.(thePlan, observed);
+  const answered = new Map(observed.flatMap((o) => (o.reach.status === 'ok' && o.reach.address ? [[o.node, o.reach.address] as [string, string]] : [])));
+  options.write(renderText(thePlan, { color: options.color ?? options.tty, answered }));
   if (options.dryRun) {
     return { exitCode: thePlan.nodes.every((n) => n.steps.length === 0) && thePlan.fleet.length === 0 ? 0 : 2, plan: thePlan, observed };
   }
@@ -266,9 +283,11 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     if (!options.tty) {
       throw new FleetError('invalid-input', 'refusing to change nodes without confirmation: stdin is not a terminal. Review the plan above and run again with --yes (or --dry-run to only plan).');
     }
-    const steps = thePlan.nodes.reduce((n, np) => n + np.steps.filter((x) => x.kind !== 'manual').length, 0);
-    const nodes = thePlan.nodes.filter((np) => np.steps.some((x) => x.kind !== 'manual')).length;
-    if (!(await options.confirm(`Apply ${steps} step${steps === 1 ? '' : 's'} on ${nodes} node${nodes === 1 ? '' : 's'}? [y/N] `))) {
+    // The same count as the plan's header line above.
+    const { steps, manual_steps: manual } = summarizePlan(thePlan);
+    const nodes = thePlan.nodes.filter((np) => np.steps.length > 0).length;
+    const where = `${nodes} node${nodes === 1 ? '' : 's'}${thePlan.fleet.length > 0 ? ' and Bob' : ''}`;
+    if (!(await options.confirm(`Apply the ${steps} step${steps === 1 ? '' : 's'} above on ${where}${manual > 0 ? ` (${manual} of them for a person: shown, not run)` : ''}? [y/N] `))) {
       options.write('Nothing was changed.\n');
       return { exitCode: 2, plan: thePlan, observed };
     }
@@ -350,6 +369,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   const aborted = options.signal?.aborted ?? false;
   const results = applied?.nodes ?? [];
   const converged = after.nodes.filter((n) => nodeConverged(after, n.node)).map((n) => n.node);
+  const away = after.nodes.filter((n) => nodeAway(after, n.node)).map((n) => n.node);
   const fleetFailed: StepResult[] = (applied?.fleet ?? []).filter((r) => r.status === 'failed');
   lines.push(aborted ? 'fleet apply: interrupted; run it again to finish (every step is safe to repeat)' : 'fleet apply: result');
   for (const np of after.nodes) {
@@ -358,8 +378,9 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
   }
   for (const f of fleetFailed) lines.push(`  bob: failed ${f.id}: ${f.status === 'failed' ? printable(f.message) : ''}`);
   lines.push(`generated files: ${options.generatedDir}/nodes_registry.json, ${options.generatedDir}/openclaw_workers.json`);
-  const all = converged.length === after.nodes.length && fleetFailed.length === 0 && !aborted;
-  lines.push(all ? `Converged: ${converged.length} node${converged.length === 1 ? '' : 's'} match fleet/.` : `Partly converged: ${converged.length} of ${after.nodes.length} node${after.nodes.length === 1 ? '' : 's'} match fleet/.`);
+  const all = converged.length + away.length === after.nodes.length && fleetFailed.length === 0 && !aborted;
+  const awayNote = away.length > 0 ? `; ${away.join(', ')} away (roaming), converged when back` : '';
+  lines.push(all ? `Converged: ${converged.length} node${converged.length === 1 ? '' : 's'} match fleet/${awayNote}.` : `Partly converged: ${converged.length} of ${after.nodes.length - away.length} node${after.nodes.length - away.length === 1 ? '' : 's'} match fleet/${awayNote}.`);
   options.write(`${lines.join('\n')}\n`);
   return {
     exitCode: all ? 0 : 2,

@@ -4,7 +4,7 @@
 // a CommandError for failures; the executor decides about retries.
 import { assertNever, type Step, type StepOf } from '../plan/steps.ts';
 import { guardedFetch, LoopbackViolation } from '../net/guard.ts';
-import { crontabInSync, renderCrontab } from '../plan/desired-files.ts';
+import { crontabInSync, MANAGED_PATHS, renderCrontab } from '../plan/desired-files.ts';
 import { CommandError, createCommandError, toCommandError } from './command-error.ts';
 import type { StepOutcome } from './context.ts';
 import { resolveUid, runPlan, runRemote, type NodeRuntime } from './node-runtime.ts';
@@ -12,7 +12,7 @@ import {
   bootoutCommand, bootstrapCommand, homebrewInstallCommand, homebrewInstalledCommand, homebrewManualInstructions,
   hostnameCommands, hostnameManualInstructions, isNotInstalledMessage, kickstartCommand, launchdDomainInstructions, lintPlistCommand,
   makeDirsCommand, packageInstallCommand, packageManualInstructions, packageUninstallCommand, parseCrontab, readCrontabCommand,
-  removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand,
+  removeFileCommand, stopBrewServiceCommand, writeCrontabCommand, writeFileCommand, firstHeartbeatCommand, writeSecretCommand,
 } from './step-commands.ts';
 import { pullModel, removeModel } from './pull-model.ts';
 import { copyModel } from './copy-model.ts';
@@ -135,7 +135,12 @@ async function setCrontab(rt: NodeRuntime, step: StepOf<'set-crontab'>): Promise
     return ok(false, 'crontab already as desired');
   }
   await runRemote(rt, 'crontab -', writeCrontabCommand(renderCrontab(current, step.line)));
-  return ok(true);
+  if (step.line === null) return ok(true);
+  // The first beat now, not at the next cron minute; a failure is the heartbeat's log's business.
+  const beat = await runRemote(rt, 'bash ~/.symphony/heartbeat.sh', firstHeartbeatCommand(`~/${MANAGED_PATHS.heartbeat_script}`), { allow: ['failed'] });
+  return beat.failure === null
+    ? ok(true, 'heartbeat line installed; first heartbeat sent')
+    : { status: 'ok', changed: true, warning: `heartbeat line installed, but the first heartbeat failed (exit ${String(beat.result.code)}); cron runs it every minute: see ~/.symphony/logs/heartbeat.log on ${rt.node}` };
 }
 
 const REGISTER_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@
 // Paths: the plan names files by their absolute path on the node (the home
 // directory observe saw), used as they are; `~/x` becomes "$HOME"/x (a quoted
 // `~` does not expand). Homebrew's files go through macPath(), which honours the
-// simulator's FLEET_ROOT (see shell/commands.ts).
+// simulator's root (MAC_ROOT, shell/commands.ts).
 import { FleetError } from '../errors.ts';
 import { raw, sh, quote, type ShellLine } from '../shell/quote.ts';
 import { HOMEBREW_INSTALL_URL, macPath } from '../shell/commands.ts';
@@ -223,6 +223,15 @@ export function parseCrontab(stdout: string): string[] {
 export function writeCrontabCommand(lines: readonly string[]): ShellLine {
   if (lines.length === 0) return sh`printf '' | crontab -`;
   return sh`printf '%s\\n' ${lines} | crontab -`;
+}
+
+/**
+ * The heartbeat, once, right after its crontab line went in: Bob hears from
+ * the node now rather than at the next cron minute (the guide's
+ * "Test manually": `bash ~/.symphony/heartbeat.sh`).
+ */
+export function firstHeartbeatCommand(scriptPath: string): ShellLine {
+  return sh`bash ${nodePath(scriptPath)}`;
 }
 
 // ---- disk -------------------------------------------------------------------

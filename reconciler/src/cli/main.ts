@@ -1,6 +1,7 @@
 // `fleet`: one commander program; each subcommand lives in commands/<name>.ts
 // and exports register(). Errors end here: one handler maps them to exit codes
 // (0 ok, 1 error or invalid, 2 changes pending) through process.exitCode.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { FleetError } from '../errors.ts';
 type Register = (program: Command) => void;
@@ -30,6 +31,7 @@ const ALIASES: Record<string, string> = { trust: 'observe', drift: 'plan', statu
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('fleet')
     .description('GitOps reconciler for the Symphony fleet of Macs running Ollama')
+    .version(packageVersion(), '-V, --version', 'print the version of fleet')
     .showHelpAfterError()
     .exitOverride();
   const first = argv[0] ?? '';
@@ -40,7 +42,27 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return `fleet ${pkg.version ?? 'unknown'} (symphony-fleet, Node ${process.version})`;
+}
+
+/**
+ * Output piped into a command that stopped reading (`fleet sim up | head`):
+ * nothing more can be shown, so stop quietly instead of dying on EPIPE with a
+ * stack trace. The one place fleet ends the process itself.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });

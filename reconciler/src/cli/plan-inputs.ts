@@ -8,10 +8,12 @@ import { createGuard, loopbackOnly } from '../net/guard.ts';
 import { createConnectionPool } from '../observe/connections.ts';
 import { observeFleet, selectNodes } from '../observe/observe-fleet.ts';
 import { readTargets } from '../observe/read-targets.ts';
-import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
+import { readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import type { Targets } from '../schema/targets.ts';
+import { noNodeAnswered } from '../observe/no-answer.ts';
 import { loadValidFleet } from './commands/observe.ts';
+import { defaultSnapshotPath } from './repo-root.ts';
 
 export const DEFAULT_GENERATED_DIR = 'generated';
 
@@ -32,6 +34,8 @@ export interface PlanInputs {
   today: string;
   /** For people: where the observations came from. */
   source: string;
+  /** Set when no node answered: the one line that says how to point fleet at a fleet. */
+  noAnswer: string | null;
 }
 
 /** YYYY-MM-DD in UTC: the one place plan and generate get a date from the clock. */
@@ -48,7 +52,7 @@ export async function gatherPlanInputs(flags: PlanInputFlags): Promise<PlanInput
   const desired = await loadValidFleet(flags.fleet);
   const nodes = selectNodes(desired, flags.node);
   const targets = flags.targets !== undefined ? await readTargets(flags.targets) : undefined;
-  const snapshotFile = flags.snapshot ?? DEFAULT_SNAPSHOT_PATH;
+  const snapshotFile = flags.snapshot ?? defaultSnapshotPath();
   const today = todayOf();
   if (flags.offline === true) {
     const wanted = new Set(nodes);
@@ -56,7 +60,7 @@ export async function gatherPlanInputs(flags: PlanInputFlags): Promise<PlanInput
     const missing = nodes.filter((n) => !observed.some((o) => o.node === n));
     const newest = observed.map((o) => o.observed_at).sort().at(-1);
     const source = `offline: ${snapshotFile}${newest === undefined ? '' : `, observed up to ${newest}`}${missing.length > 0 ? `; not in it (planned as if fresh): ${missing.join(', ')}` : ''}`;
-    return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, source };
+    return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, source, noAnswer: null };
   }
   const guard = createGuard({ loopbackOnly: loopbackOnly() });
   const pool = createConnectionPool(desired, { ...(targets !== undefined ? { targets } : {}), guard });
@@ -66,11 +70,13 @@ export async function gatherPlanInputs(flags: PlanInputFlags): Promise<PlanInput
   } finally {
     pool.close();
   }
-  // A simulated fleet (--targets) must not overwrite the fleet's own snapshot unless asked to.
-  if (targets === undefined || flags.snapshot !== undefined) {
+  const noAnswer = noNodeAnswered(observed, flags.targets);
+  // A simulated fleet (--targets) must not overwrite the fleet's own snapshot unless asked to;
+  // and an observation where nothing answered must not replace one where the nodes did.
+  if (noAnswer === null && (targets === undefined || flags.snapshot !== undefined)) {
     await writeSnapshot(snapshotFile, observed, { merge: flags.node !== undefined });
   }
-  return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, source: `observed ${todayOf()}${targets !== undefined ? ` through ${flags.targets ?? ''}` : ''}` };
+  return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, source: `observed ${todayOf()}${targets !== undefined ? ` through ${flags.targets ?? ''}` : ''}`, noAnswer };
 }
 
 /** The generated files that would change on disk for these observations (file names). */

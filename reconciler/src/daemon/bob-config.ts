@@ -10,6 +10,8 @@ import { expandHome } from '../apply/bob-local.ts';
 import { DEFAULT_LIMITS, parseYamlFile } from '../load/parse-yaml.ts';
 import type { PathSegment } from '../load/parse-yaml.ts';
 import { fleetdConfigSchema, type FleetdConfigDoc } from '../schema/fleetd-config.ts';
+import { DEFAULT_ALERT_RULES, type AlertRules } from './alerts.ts';
+import type { NotifierTarget } from './notifier.ts';
 
 export interface BobConfig {
   /** The file read, or null when there was none (all defaults). */
@@ -25,6 +27,9 @@ export interface BobConfig {
     tofuKnownHosts: string;
   };
   secretsDir: string;
+  /** The local token a person needs to act through the daemon's HTTP side (dashboard "Reconcile now"). */
+  localTokenFile: string;
+  alerts: { targets: NotifierTarget[]; rules: AlertRules };
 }
 
 /** Where Bob's settings live for a given home: `<home>/.symphony/fleetd.yaml`. */
@@ -56,6 +61,18 @@ function resolveConfig(doc: FleetdConfigDoc, home: string, file: string | null):
       tofuKnownHosts: path(ssh.tofu_known_hosts ?? ''),
     },
     secretsDir: path(doc.secrets_dir ?? ''),
+    localTokenFile: path(doc.local_token_file ?? ''),
+    alerts: {
+      targets: (doc.alerts?.targets ?? []).map((t) => ({ format: t.format, url: t.url })),
+      rules: {
+        unreachable_minutes: doc.alerts?.unreachable_minutes ?? DEFAULT_ALERT_RULES.unreachable_minutes,
+        ollama_down_minutes: doc.alerts?.ollama_down_minutes ?? DEFAULT_ALERT_RULES.ollama_down_minutes,
+        low_disk_gb: doc.alerts?.low_disk_gb ?? DEFAULT_ALERT_RULES.low_disk_gb,
+        drift_reconciles: doc.alerts?.drift_reconciles ?? DEFAULT_ALERT_RULES.drift_reconciles,
+        cooldown_minutes: doc.alerts?.cooldown_minutes ?? DEFAULT_ALERT_RULES.cooldown_minutes,
+        max_per_hour: doc.alerts?.max_per_hour ?? DEFAULT_ALERT_RULES.max_per_hour,
+      },
+    },
   };
 }
 

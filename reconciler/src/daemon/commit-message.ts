@@ -29,3 +29,17 @@ export function describeGeneratedChange(previous: unknown, next: NodesRegistry):
   const subject = `generated: ${head}`;
   return subject.length <= 200 ? subject : `${subject.slice(0, 197)}...`;
 }
+
+/**
+ * The commit message: a node that moved (`bob: IP 192.168.1.10 -> 192.168.1.189`)
+ * is the subject; otherwise what the registry now says. A node's first address
+ * is news for the body, not a move.
+ */
+export function commitMessageFor(changes: ReadonlyMap<string, { from: string | null; to: string }>, generated: string): string {
+  const sorted = [...changes.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const moves = sorted.filter(([, c]) => c.from !== null).map(([node, c]) => `${node}: IP ${c.from ?? ''} -> ${c.to}`);
+  const firsts = sorted.filter(([, c]) => c.from === null).map(([node, c]) => `${node}: first heard at ${c.to}`);
+  const subject = moves.length > 0 ? moves.join('; ') : generated;
+  const body = [...(moves.length > 0 ? [generated] : []), ...firsts];
+  return body.length > 0 ? `${subject}\n\n${body.join('\n')}` : subject;
+}

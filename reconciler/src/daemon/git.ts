@@ -80,6 +80,30 @@ export function normalizeSource(source: string): string {
 }
 
 /**
+ * A local --repo the daemon could never push to: a repository with a working
+ * tree that has `branch` checked out, where git refuses pushes to that branch
+ * (receive.denyCurrentBranch, on by default). Found at start, with the fix,
+ * not after the first reconcile's provisioning as raw git output. null: fine.
+ */
+export async function unpushableSource(source: string, branch: string): Promise<string | null> {
+  if (isNetworkSource(source) || /^file:\/\//i.test(source)) return null;
+  const dir = resolve(source);
+  if (!existsSync(dir)) return null;
+  const git = simpleGit({ baseDir: dir });
+  try {
+    if ((await git.raw(['rev-parse', '--is-bare-repository'])).trim() !== 'false') return null;
+    const head = (await git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim();
+    if (head !== branch) return null;
+    const policy = (await git.raw(['config', '--get', 'receive.denyCurrentBranch']).catch(() => '')).trim();
+    if (['ignore', 'warn', 'updateInstead', 'false'].includes(policy)) return null;
+  } catch {
+    // Not a repository at all: the clone says so.
+    return null;
+  }
+  return `--repo ${dir} is a repository with a working tree that has ${branch} checked out, and git refuses pushes to a checked-out branch (receive.denyCurrentBranch): the daemon could never push generated/ there. Give it a bare repository: git clone --bare ${dir} ${dir}.git, then --repo ${dir}.git (and push your fleet changes to it); or follow another --branch.`;
+}
+
+/**
  * Opens the daemon's clone under `workdir`, cloning `source` first when there
  * is none. The clone appears atomically (cloned aside, then renamed), so an
  * interrupted clone is never mistaken for a good one.

@@ -88,6 +88,8 @@ export interface HttpServerOptions {
   log?: HttpLog;
   now?: () => Date;
   limits?: HttpLimits;
+  /** More routes (the dashboard's pages, events and actions), asked after the fixed ones; same limits. */
+  extraRoutes?(path: string): Partial<Record<string, RouteHandler>> | undefined;
 }
 
 export interface RunningHttpServer {
@@ -126,6 +128,8 @@ const DISCARD_MAX_BYTES = 32 * 1024 * 1024;
 const DISCARD_MAX_MS = 2_000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** A handler another module serves on this server (the dashboard); it writes its own answer. */
+export type RouteHandler = Handler;
 
 class HttpProblem extends Error {
   readonly status: number;
@@ -430,7 +434,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes[path];
+    const route = routes[path] ?? options.extraRoutes?.(path);
     try {
       if (route === undefined) throw new HttpProblem(404, `no such endpoint ${path}`);
       // Health is exempt: the health monitor must see Bob up through a flood.

@@ -10,17 +10,20 @@ import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
 import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
-import type { ProgressSink, PullProgress } from '../apply/context.ts';
 import type { ApplyLogger } from '../apply/context.ts';
 import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../load/desired.ts';
-import { createGuard, loopbackOnly } from '../net/guard.ts';
+import { createGuard, guardedFetch, loopbackOnly } from '../net/guard.ts';
 import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
-import type { NodePlan, NodeStatus, Plan } from '../plan/steps.ts';
+import type { NodePlan, NodeStatus, Plan, Step } from '../plan/steps.ts';
+import type { ObservedNode } from '../schema/observed.ts';
+import type { Worker } from '../schema/generated.ts';
+import { createLiveProgress, createProgressLog, fanOutProgress, type LiveProgress, type RunningStep } from '../apply/progress.ts';
+import type { PullProgress } from '../apply/context.ts';
 import { formatGenerated, readGenerated } from '../generate/write-generated.ts';
 import type { Problem } from '../validate/problem.ts';
 import { createBackoffTracker, type BackoffTracker } from './backoff.ts';
-import { describeGeneratedChange } from './commit-message.ts';
+import { commitMessageFor, describeGeneratedChange } from './commit-message.ts';
 import {
   checkoutCandidate,
   commitGenerated,
@@ -32,6 +35,7 @@ import {
   promoteCandidate,
   readLastGood,
   redactUrls,
+  unpushableSource,
   type GitContext,
   type RevisionCheckout,
 } from './git.ts';
@@ -46,6 +50,14 @@ import type { Logger } from './logger.ts';
 import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileResult } from './metrics.ts';
 import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
+import { openLocalToken } from './local-token.ts';
+import { addNodeMetrics } from './node-metrics.ts';
+import { emptyAlertState, evaluateAlerts, observeForAlerts } from './alerts.ts';
+import { createNotifier } from './notifier.ts';
+import type { ProgressSink } from '../apply/context.ts';
+import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
+import { buildFleetView, type FleetView } from '../dashboard/fleet-view.ts';
+import { createDashboard, type Dashboard } from '../dashboard/serve.ts';
 
 export interface DaemonOptions {
   /** URL or path of the fleet repository (origin). */
@@ -81,6 +93,8 @@ export interface DaemonOptions {
   findGitProcesses?: FindGitProcesses;
   /** Heartbeat file writes (tests inject a full disk). */
   writeHeartbeats?: (path: string, text: string) => Promise<void>;
+  /** How often alerts are judged again between reconciles (default 60 s): "unreachable for N minutes" needs time to pass. */
+  alertIntervalMs?: number;
 }
 
 /** The drift schedule when the fleet's is unusable (never reached through validation; a guard for a bad last-good). */
@@ -90,6 +104,8 @@ export interface NodeStatusLine {
   node: string;
   status: NodeStatus;
   summary: string;
+  /** The address that answered at the last observation (null: none did). */
+  address: string | null;
   differences: NodePlan['differences'];
   pending_steps: number;
   backoff_until: string | null;
@@ -121,9 +137,47 @@ export interface DaemonStatus {
     commit: string | null;
   } | null;
   reconciles: number;
+  /** The last reconciles, newest first (at most 20). */
+  history: ReconcileRecord[];
   nodes: NodeStatusLine[];
+  /** Steps running now; a model step with its transfer (bytes, source, rate, ETA). */
+  running: RunningStep[];
   /** Models arriving on nodes right now (internet pulls and LAN copies): source, bytes, rate, ETA. */
   transfers?: PullProgress[];
+  /** The plan being applied (during a reconcile) or still left (after one): steps with their reasons, the first MAX_PENDING_SHOWN. */
+  pending: PendingStep[];
+  /** How many steps that plan has in all. */
+  pending_total: number;
+  /** Alerts firing now, where they go (formats only, never a URL) and the last delivery problem. */
+  alerts: { targets: string[]; firing: { key: string; kind: string; node: string | null; since: string; detail: string }[]; suppressed: number; last_error: string | null };
+}
+
+export interface ReconcileRecord {
+  reasons: TriggerReason[];
+  started_at: string;
+  finished_at: string | null;
+  result: ReconcileResult | 'running';
+  duration_ms: number | null;
+  error: string | null;
+}
+
+export interface PendingStep {
+  node: string | null;
+  id: string;
+  kind: Step['kind'];
+  why: string;
+}
+
+/** Steps listed in the status at most (a fresh 100-node fleet has thousands); pending_total counts them all. */
+export const MAX_PENDING_SHOWN = 200;
+
+/** A plan's steps as the status shows them: what, where and why, never a file's content. */
+export function pendingSteps(plan: Plan): PendingStep[] {
+  return [...plan.nodes.flatMap((n) => n.steps), ...plan.fleet].slice(0, MAX_PENDING_SHOWN).map((s) => ({ node: s.node, id: s.id, kind: s.kind, why: s.why }));
+}
+
+function countSteps(plan: Plan): number {
+  return plan.nodes.reduce((n, np) => n + np.steps.length, plan.fleet.length);
 }
 
 export interface RunningDaemon {
@@ -133,6 +187,10 @@ export interface RunningDaemon {
   metrics: FleetMetrics;
   heartbeats: HeartbeatStore;
   status(): DaemonStatus;
+  /** What the dashboard shows. */
+  view(): FleetView;
+  /** Where the local token is (never the token). */
+  localTokenFile: string;
   trigger(reason: TriggerReason): void;
   /** Resolves when no reconcile runs and none is pending. */
   idle(): Promise<void>;
@@ -146,48 +204,58 @@ const todayUtc = (): string => new Date().toISOString().slice(0, 10);
 const IPV4_RE = new RegExp(IPV4);
 
 /** The fleet-wide IP changes a validated heartbeat made, for the commit message: `bob: IP 192.168.1.10 -> 192.168.1.189`. */
-function describeIpChanges(changes: ReadonlyMap<string, { from: string | null; to: string }>): string | null {
-  if (changes.size === 0) return null;
-  return [...changes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, c]) => `${node}: IP ${c.from ?? 'unknown'} -> ${c.to}`).join('; ');
-}
 
-function applyLogger(log: Logger): ApplyLogger {
+/** The daemon's log for apply; what it says about a node is also kept as a recent event for the dashboard. */
+function applyLogger(log: Logger, events: EventLog): ApplyLogger {
+  const note = (level: FleetEvent['level'], fields: Record<string, unknown>, message: string): void => {
+    const event = eventFromLog(level, fields, message, new Date());
+    if (event) events.add(event);
+  };
   return {
-    info: (fields, message) => log.info(fields, message),
-    warn: (fields, message) => log.warn(fields, message),
-    error: (fields, message) => log.error(fields, message),
+    info: (fields, message) => {
+      log.info(fields, message);
+      note('info', fields, message);
+    },
+    warn: (fields, message) => {
+      log.warn(fields, message);
+      note('warn', fields, message);
+    },
+    error: (fields, message) => {
+      log.error(fields, message);
+      note('error', fields, message);
+    },
     debug: (fields, message) => log.debug(fields, message),
   };
 }
 
-/** Keeps `state.transfers` to the models arriving now: the latest report of each, gone when its step ends. */
-function transferStatus(state: DaemonStatus): Partial<ProgressSink> {
-  const live = new Map<string, PullProgress>();
-  const publish = (): void => {
-    if (live.size === 0) delete state.transfers;
-    else state.transfers = [...live.values()];
-  };
-  return {
-    pullProgress(p) {
-      live.set(`${p.node}\u0000${p.model}`, p);
-      publish();
-    },
-    stepFinished(step) {
-      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
-        live.delete(`${step.node}\u0000${step.model}`);
-        publish();
-      }
-    },
-  };
+/** Pulls that failed in an apply, per node, with why. */
+function failedPullsOf(result: RunApplyResult): Map<string, { model: string; message: string }[]> {
+  const out = new Map<string, { model: string; message: string }[]>();
+  for (const r of result.applied?.nodes ?? []) {
+    for (const s of r.steps) {
+      if (s.kind !== 'pull-model' || s.status !== 'failed') continue;
+      const step = result.plan.nodes.find((n) => n.node === r.node)?.steps.find((x) => x.id === s.id);
+      if (step?.kind !== 'pull-model') continue;
+      out.set(r.node, [...(out.get(r.node) ?? []), { model: step.model, message: s.message }]);
+    }
+  }
+  return out;
 }
 
-function statusLines(plan: Plan, backoff: BackoffTracker): NodeStatusLine[] {
+/** The newest observation of each node (a run with --node or backoff observes only some). */
+function mergeObserved(previous: readonly ObservedNode[], next: readonly ObservedNode[]): ObservedNode[] {
+  const seen = new Set(next.map((o) => o.node));
+  return [...previous.filter((o) => !seen.has(o.node)), ...next].sort((a, b) => a.node.localeCompare(b.node));
+}
+
+function statusLines(plan: Plan, backoff: BackoffTracker, observed: readonly ObservedNode[]): NodeStatusLine[] {
   return plan.nodes.map((np) => {
     const b = backoff.get(np.node);
     return {
       node: np.node,
       status: np.status,
       summary: np.summary,
+      address: observed.find((o) => o.node === np.node)?.reach.address ?? null,
       differences: np.differences,
       pending_steps: np.steps.length,
       backoff_until: b && b.nextAttemptAt > Date.now() ? new Date(b.nextAttemptAt).toISOString() : null,
@@ -220,6 +288,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const bobHome = options.bobHome ?? (options.targetsFile ? join(resolve(options.targetsFile, '..'), 'bob') : homedir());
   const bobConfig = options.bobConfig ?? (await loadBobConfig(bobHome, options.configFile));
   const secrets: NodeSecretStore = await openNodeSecrets(bobConfig.secretsDir);
+  const unpushable = await unpushableSource(options.repo, options.branch);
+  if (unpushable !== null) throw new FleetError('invalid-input', unpushable);
   const git = await ensureClone(options.repo, options.workdir, options.branch, { guard, signal: abortAll.signal });
   const metrics = createMetrics();
   const heartbeats = await openHeartbeatStore(join(options.workdir, 'heartbeats.json'), { log, ...(options.writeHeartbeats ? { writeFile: options.writeHeartbeats } : {}) });
@@ -250,8 +320,75 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     invalid: null,
     last: null,
     reconciles: 0,
+    history: [],
     nodes: [],
+    running: [],
+    pending: [],
+    pending_total: 0,
+    alerts: { targets: [], firing: [], suppressed: 0, last_error: null },
   };
+  /** Live step and pull progress of the running reconcile. */
+  const live: LiveProgress = createLiveProgress();
+  /** The last observation, the generated workers and the fleet as reconciled: what the dashboard draws. */
+  let lastObserved: ObservedNode[] = [];
+  let lastWorkers: Worker[] = [];
+  /** Pulls that failed in the last reconcile, per node (for alerts). */
+  let failedPulls = new Map<string, { model: string; message: string }[]>();
+  const events = createEventLog();
+  const progressLog = createProgressLog({ info: (fields, message) => {
+    log.info(fields, message);
+    const event = eventFromLog('info', fields, message, new Date());
+    if (event) events.add(event);
+  } });
+  const localToken = await openLocalToken(bobConfig.localTokenFile);
+  /** Where the reconcile loop tells its readers (dashboard, metrics, alerts) that something changed. */
+  const hooks = {
+    progress: undefined as ProgressSink | undefined,
+    changed: (): void => dashboard.notify(),
+    reconciled: (result: ReconcileResult): void => {
+      const last = state.last;
+      events.add({ at: new Date().toISOString(), node: null, level: result === 'failed' || result === 'invalid-revision' ? 'error' : 'info', message: `reconcile ${result}${last?.error ? `: ${last.error}` : ''}` });
+      dashboard.notify();
+      if (result !== 'aborted' && result !== 'skipped') judgeAlerts(true);
+    },
+  };
+  live.onChange(() => dashboard.notify());
+  const fleetView = (): FleetView => buildFleetView({
+    now: new Date(),
+    status: status(),
+    desired,
+    observed: lastObserved,
+    heartbeats: heartbeats.list(),
+    workers: lastWorkers,
+    history: state.history,
+    events: events.list(undefined, 200),
+    canReconcile: true,
+  });
+  hooks.progress = addNodeMetrics(metrics, { cards: () => fleetView().cards });
+  // Alerts: judged after every reconcile and on a timer; sent one at a time, in order.
+  const notifier = createNotifier(bobConfig.alerts.targets, { fetch: guardedFetch(guard), log });
+  let alertState = emptyAlertState();
+  let alerting: Promise<void> = Promise.resolve();
+  const judgeAlerts = (reconcile: boolean): void => {
+    alerting = alerting.then(async () => {
+      const judged = evaluateAlerts(alertState, observeForAlerts(fleetView(), Date.now(), reconcile, failedPulls), bobConfig.alerts.rules);
+      alertState = judged.state;
+      state.alerts = {
+        targets: notifier.describe(),
+        firing: Object.entries(judged.state.firing).map(([key, f]) => ({ key, kind: f.kind, node: f.node, since: new Date(f.since).toISOString(), detail: f.detail })),
+        suppressed: judged.state.suppressed,
+        last_error: state.alerts.last_error,
+      };
+      for (const n of judged.notifications) events.add({ at: n.at, node: n.node, level: n.state === 'firing' ? 'error' : 'info', message: `${n.title}: ${n.message}` });
+      if (judged.notifications.length === 0) return;
+      dashboard.notify();
+      const failed = (await notifier.send(judged.notifications)).filter((d) => !d.ok);
+      state.alerts.last_error = failed.length > 0 ? failed.map((d) => `${d.target}: ${d.error ?? ''}`).join('; ') : null;
+    }).catch((err: unknown) => log.error({ err }, 'alerts not judged'));
+  };
+  const alertTimer = setInterval(() => judgeAlerts(false), options.alertIntervalMs ?? 60_000);
+  alertTimer.unref();
+  const dashboard: Dashboard = createDashboard({ view: fleetView, token: localToken, reconcile: () => scheduler.trigger('manual'), log });
 
   /**
    * The fleet at a revision, or why the daemon cannot run it: validation
@@ -422,6 +559,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   async function reconcile(request: ReconcileRequest): Promise<void> {
     const started = Date.now();
     state.last = { reasons: request.reasons, started_at: new Date(started).toISOString(), finished_at: null, result: 'running', duration_ms: null, error: null, commit: null };
+    hooks.changed();
     log.info({ reasons: request.reasons }, 'reconcile started');
     let result: ReconcileResult = 'ok';
     try {
@@ -465,11 +603,18 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           },
           confirm: () => Promise.resolve(false),
           signal: request.signal,
-          logger: applyLogger(log),
-          progress: transferStatus(state),
+          logger: applyLogger(log, events),
           heartbeats: heartbeats.list(),
           // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
           previousObserved: await readSnapshot(snapshotFile).catch(() => []),
+          progress: fanOutProgress(live, progressLog, hooks.progress),
+          onPlan: (plan, observed) => {
+            state.pending = pendingSteps(plan);
+            state.pending_total = countSteps(plan);
+            state.nodes = statusLines(plan, backoff, observed);
+            lastObserved = mergeObserved(lastObserved, observed);
+            hooks.changed();
+          },
           ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
         });
       } catch (err) {
@@ -481,8 +626,13 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         throw err;
       }
       recordNodeOutcomes(applied);
+      failedPulls = failedPullsOf(applied);
       const after = applied.after ?? applied.plan;
-      state.nodes = statusLines(after, backoff);
+      lastObserved = mergeObserved(lastObserved, applied.observed);
+      state.nodes = statusLines(after, backoff, lastObserved);
+      state.pending = pendingSteps(after);
+      state.pending_total = countSteps(after);
+      if (applied.generated) lastWorkers = applied.generated.openclaw_workers.workers;
       const counts: Record<string, number> = {};
       for (const np of after.nodes) counts[np.status] = (counts[np.status] ?? 0) + 1;
       setNodeCounts(metrics, counts, applied.plan.nodes.filter((n) => n.status === 'drifted').length);
@@ -498,8 +648,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         log.warn({ origin_reachable: state.origin.reachable, rewritten: state.rewritten !== null }, 'generated files installed on Bob; not committed while origin is unreachable or its history is refused');
       }
       if (files && commitAllowed) {
-        const ipMessage = describeIpChanges(ipChanges);
-        const message = ipMessage === null ? describeGeneratedChange(previousRegistry, files.nodes_registry) : `${ipMessage}\n\n${describeGeneratedChange(previousRegistry, files.nodes_registry)}`;
+        const message = commitMessageFor(ipChanges, describeGeneratedChange(previousRegistry, files.nodes_registry));
         const committedIps = new Map(ipChanges);
         let commit;
         try {
@@ -547,7 +696,10 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         state.last.finished_at = new Date(finished).toISOString();
         state.last.result = result;
         state.last.duration_ms = finished - started;
+        const { commit: _commit, ...record } = state.last;
+        state.history = [{ ...record }, ...state.history].slice(0, 20);
       }
+      hooks.reconciled(result);
       recordReconcile(metrics, result, (finished - started) / 1000);
     }
   }
@@ -597,10 +749,15 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const webhookSecret = options.webhookSecret !== undefined ? options.webhookSecret : await loadWebhookSecret();
   let lastWebhookHead: string | null = null;
   const status = (): DaemonStatus => {
+    state.running = live.running();
+    const arriving = live.transfers();
+    if (arriving.length === 0) delete state.transfers;
+    else state.transfers = arriving;
     state.pending_registrations = heartbeats.listPending();
     state.heartbeats = { nodes: heartbeats.listBeats().length, write: heartbeats.writeStatus() };
     return state;
   };
+  const page = dashboard;
   let http: RunningHttpServer;
   try {
     http = await startHttpServer({
@@ -641,9 +798,11 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       },
       log,
       ...(options.httpLimits ? { limits: options.httpLimits } : {}),
+      extraRoutes: (path) => page.extraRoutes(path),
     });
   } catch (err) {
     abortAll.abort();
+    page.close();
     throw new FleetError('invalid-input', `cannot serve on ${options.http.host}:${options.http.port}: ${err instanceof Error ? err.message : String(err)}. Pick another port with --port.`, { cause: err });
   }
   await scheduler.start();
@@ -656,6 +815,8 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     metrics,
     heartbeats,
     status,
+    view: fleetView,
+    localTokenFile: localToken.file,
     trigger: (reason) => scheduler.trigger(reason),
     idle: () => scheduler.idle(),
     async reload() {
@@ -670,7 +831,10 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       log.info({}, 'daemon stopping');
       const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
+      clearInterval(alertTimer);
+      page.close();
       await http.close(1000);
+      await alerting;
       await heartbeats.flush().catch((err: unknown) => log.error({ err }, 'heartbeats not written at shutdown'));
       heartbeats.close();
       await workdirLock.release();

@@ -315,7 +315,7 @@ function readFleetFilesNow(dir: string, options: { cwd?: string; maxBytes?: numb
     // lstat: a fleet directory that is a symbolic link (to /etc, say) is refused, never followed.
     info = lstatSync(abs);
   } catch {
-    throw new FleetError('not-found', `${dir}: no such directory (the fleet directory holds fleet.yaml, nodes/, roles/ and catalog/)`);
+    throw new FleetError('not-found', `${dir}: no such directory (the fleet directory holds fleet.yaml, nodes/, roles/ and catalog/). Run fleet inside the repository's checkout (it finds the root from any directory in it, as git does), or give --fleet DIR.`);
   }
   if (info.isSymbolicLink()) throw new FleetError('invalid-input', `${dir} is a symbolic link; the fleet directory is read only as a real directory (a link could point Bob at any of its files). Replace the link with the directory itself.`);
   if (!info.isDirectory()) throw new FleetError('invalid-input', `${dir} is not a directory`);

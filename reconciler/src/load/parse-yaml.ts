@@ -6,7 +6,6 @@ import { isUtf8 } from 'node:buffer';
 import { isAlias, isMap, isPair, isScalar, isCollection, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
 import type { Problem } from '../validate/problem.ts';
-import { parseSimpleYaml } from './fast-yaml.ts';
 
 export type PathSegment = string | number;
 
@@ -211,11 +210,8 @@ function yamlHint(code: string): string {
   }
 }
 
-/**
- * Parses one YAML fleet file; `source` is null when it cannot be used.
- * `fastPath: false` always uses the yaml library (the fast reader's tests compare the two).
- */
-export function parseYamlFile(file: string, content: string | Uint8Array, limits: ParseLimits = DEFAULT_LIMITS, options: { fastPath?: boolean } = {}): ParseResult {
+/** Parses one YAML fleet file; `source` is null when it cannot be used. */
+export function parseYamlFile(file: string, content: string | Uint8Array, limits: ParseLimits = DEFAULT_LIMITS): ParseResult {
   const checked = checkTextFile(file, content, limits);
   const problems = checked.problems;
   const text = checked.text;
@@ -227,16 +223,6 @@ export function parseYamlFile(file: string, content: string | Uint8Array, limits
   // Tabs in indentation: YAML forbids them and they make the structure lie.
   const tab = /^[ ]*\t/m.exec(text);
   if (tab) at(positionOf(text, tab.index + tab[0].length - 1), 'yaml-tab', 'A tab is used for indentation. YAML needs spaces: replace the tab with spaces.');
-
-  // Most fleet files are plain block YAML: read those without the full parser.
-  const simple = tab || options.fastPath === false ? null : parseSimpleYaml(text);
-  if (simple) {
-    if (depthOf(simple.data, limits.maxDepth) > limits.maxDepth) {
-      at(simple.locate([]), 'too-deep', `Values nest more than ${limits.maxDepth} levels deep. Fleet files are a few levels deep; flatten it.`);
-      return { source: null, problems };
-    }
-    return { source: { file, data: simple.data, locate: simple.locate }, problems };
-  }
 
   const lineCounter = new LineCounter();
   let docs;

@@ -294,7 +294,7 @@ async function resolveOrRecord(guard: ConnectionGuard, address: string, timeoutM
   try {
     return await resolveWithin(guard, address, timeoutMs);
   } catch (err) {
-    if (err instanceof LoopbackViolation) attempts.push({ address, result: 'blocked', message: `${address}: not dialled, ${err.message}` });
+    if (err instanceof LoopbackViolation) attempts.push({ address, result: 'blocked', message: `${address}: not dialled (FLEET_LOOPBACK_ONLY=1 allows only loopback)` });
     else attempts.push({ address, result: 'dns', message: `${address}: cannot resolve (${errorText(err)})` });
     return undefined;
   }

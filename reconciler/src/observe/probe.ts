@@ -4,7 +4,7 @@
 // can tell "unset" from "failed". It runs under zsh on a real Mac (login shell,
 // no profile: brew and ollama are not on PATH) and /bin/sh in the simulator,
 // so it is plain POSIX sh without globs (zsh aborts on an unmatched one).
-// Mac-only absolute paths carry "${FLEET_ROOT-}", empty on a real Mac, the
+// Mac-only absolute paths carry MAC_ROOT (shell/commands.ts), empty on a real Mac, the
 // node's fake root in the simulator.
 //
 // Few processes, because each costs: Homebrew's kegs are listed with one
@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { ManagedFileId } from '../schema/observed.ts';
 import { MANAGED_FILES } from '../schema/observed.ts';
 import { raw, sh } from '../shell/quote.ts';
+import { MAC_ROOT } from '../shell/commands.ts';
 import type { ShellLine } from '../shell/quote.ts';
 import { AGENT_LABEL, BREW_SERVICE, MANAGED_PATHS } from '../plan/desired-files.ts';
 import { CLI_FROM_KEG } from './parse-ollama.ts';
@@ -106,15 +107,15 @@ export function buildProbe(options: ProbeOptions): Probe {
     // first makes head print a `==> path <==` header even for a single file.
     raw(`_fb ollama.manifests; if [ -d "$HOME/.ollama/models/manifests" ]; then find "$HOME/.ollama/models/manifests" -type f -exec head -c 65536 /dev/null {} +; fi; _fe $?`),
     // Apple Silicon prefix first: an Intel (Rosetta) Homebrew may sit beside it.
-    raw(`_fb brew.prefix; _fp=; for _p in /opt/homebrew /usr/local; do if [ -x "\${FLEET_ROOT-}$_p/bin/brew" ]; then _fp=$_p; break; fi; done; printf '%s\\n' "$_fp"; _fe $?`),
+    raw(`_fb brew.prefix; _fp=; for _p in /opt/homebrew /usr/local; do if [ -x "${MAC_ROOT}$_p/bin/brew" ]; then _fp=$_p; break; fi; done; printf '%s\\n' "$_fp"; _fe $?`),
     // Cellar/<formula>/<version> and Caskroom/<cask>/<version>: what `brew list --versions` reads.
-    raw(`_fb brew.kegs; if [ -n "$_fp" ]; then find "\${FLEET_ROOT-}$_fp/Cellar" "\${FLEET_ROOT-}$_fp/Caskroom" -mindepth 2 -maxdepth 2; else false; fi; _fe $?`),
+    raw(`_fb brew.kegs; if [ -n "$_fp" ]; then find "${MAC_ROOT}$_fp/Cellar" "${MAC_ROOT}$_fp/Caskroom" -mindepth 2 -maxdepth 2; else false; fi; _fe $?`),
     // What `brew services list` would say about Ollama, from the launchd label
     // it reads: without starting Homebrew's Ruby (most of a second on a Mac).
     sh`_fb brew.services; if [ -n "$_fp" ]; then launchctl list ${BREW_OLLAMA_LABEL}; else false; fi; _fe $?`,
     // Homebrew's ollama is its keg's version (listed above): no Go process and
     // no HTTP round trip for it. Any other ollama is asked.
-    raw(`_fb ollama.cli; _fo=; for _o in "\${FLEET_ROOT-}\${_fp:-/opt/homebrew}/bin/ollama" "\${FLEET_ROOT-}/usr/local/bin/ollama" "\${FLEET_ROOT-}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -z "$_fo" ]; then false; elif [ -n "$_fp" ] && [ "$_fo" = "\${FLEET_ROOT-}$_fp/bin/ollama" ] && [ -d "\${FLEET_ROOT-}$_fp/Cellar/ollama" ]; then echo ${CLI_FROM_KEG}; else "$_fo" --version; fi; _fe $?`),
+    raw(`_fb ollama.cli; _fo=; for _o in "${MAC_ROOT}\${_fp:-/opt/homebrew}/bin/ollama" "${MAC_ROOT}/usr/local/bin/ollama" "${MAC_ROOT}/Applications/Ollama.app/Contents/Resources/ollama"; do if [ -x "$_o" ]; then _fo=$_o; break; fi; done; if [ -z "$_fo" ]; then false; elif [ -n "$_fp" ] && [ "$_fo" = "${MAC_ROOT}$_fp/bin/ollama" ] && [ -d "${MAC_ROOT}$_fp/Cellar/ollama" ]; then echo ${CLI_FROM_KEG}; else "$_fo" --version; fi; _fe $?`),
     sh`_fb ollama.local; curl -s --connect-timeout 2 -m ${curlMax} -w ${`\\n${curlMarker(nonce)} %{http_code} %{exitcode}\\n`} ${urls}; _fe $?`,
     // Relative names, so head's headers are known text: `==> .ollama/ollama.env <==`.
     sh`_fb files; (cd "$HOME" && head -c ${FILE_READ_MAX + 1} /dev/null ${files}); _fe $?`,

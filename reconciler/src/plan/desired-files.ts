@@ -8,6 +8,7 @@ import type { FleetSettingsDoc } from '../schema/fleet.ts';
 import type { ManagedFileId, ObservedFacts } from '../schema/observed.ts';
 import { IPV4 } from '../schema/common.ts';
 import { quote } from '../shell/quote.ts';
+import { MAC_ROOT } from '../shell/commands.ts';
 
 export type BrewPrefix = '/opt/homebrew' | '/usr/local';
 
@@ -147,8 +148,8 @@ export function renderHeartbeatScript(ctx: FileContext): string {
     '# Managed by Symphony Fleet (`fleet apply`): local edits are replaced.',
     "# Tells Bob's registry API this node is alive; cron runs it every minute.",
     // cron's PATH (/usr/bin:/bin) lacks /usr/sbin, where ipconfig lives: extend it, never replace it.
-    // FLEET_ROOT is empty on a Mac; a simulated Mac keeps its /usr/sbin under it (shell/commands.ts macPath).
-    'PATH="${PATH:-/usr/bin:/bin}:${FLEET_ROOT-}/usr/sbin:${FLEET_ROOT-}/sbin"',
+    // MAC_ROOT is empty on a Mac; a simulated Mac keeps its /usr/sbin under it (shell/commands.ts).
+    `PATH="\${PATH:-/usr/bin:/bin}:${MAC_ROOT}/usr/sbin:${MAC_ROOT}/sbin"`,
     `node_id=${quote(ctx.node.name)}`,
     `url=${quote(url)}`,
     `log=${quote(log)}`,

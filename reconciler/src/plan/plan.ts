@@ -346,10 +346,12 @@ function planActive(ctx: NodeContext): Built {
   }
   // The heartbeat key: Bob knows which one the node holds (it installed it), the probe never reads it.
   const secret = options.secrets?.[n];
+  let secretId: string | undefined;
   if (secret !== undefined && secret.installed !== secret.key_id) {
+    secretId = `${n}/install-secret`;
     differences.push({ field: 'secrets.heartbeat_key', desired: `key ${secret.key_id.slice(0, 12)}`, observed: secret.installed === null ? null : `key ${secret.installed.slice(0, 12)}` });
     steps.push({
-      kind: 'install-secret', id: `${n}/install-secret`, node: n, path: `${home}/${HEARTBEAT_KEY_PATH}`, key_id: secret.key_id,
+      kind: 'install-secret', id: secretId, node: n, path: `${home}/${HEARTBEAT_KEY_PATH}`, key_id: secret.key_id,
       why: secret.installed === null ? 'the node has no heartbeat key from Bob yet (its heartbeats are unsigned)' : 'Bob rotated the node\'s heartbeat key',
       after: defined(dirsId),
     });
@@ -479,7 +481,8 @@ function planActive(ctx: NodeContext): Built {
     const lines = heartbeatLinesOf(facts.crontab.lines);
     differences.push({ field: 'crontab.heartbeat', desired: HEARTBEAT_CRON_LINE, observed: lines.length === 0 ? null : lines.join(' | ') });
     const why = lines.length === 0 ? 'no heartbeat line in the crontab' : lines.length > 1 ? `${lines.length} heartbeat lines in the crontab (duplicates)` : `the heartbeat line is ${show(lines[0])}`;
-    steps.push({ kind: 'set-crontab', id: `${n}/set-crontab`, node: n, line: HEARTBEAT_CRON_LINE, marker: HEARTBEAT_MARKER, why, after: defined(fileIds.heartbeat_script, dirsId) });
+    // after the key: the first heartbeat, sent as soon as the line is in, is signed
+    steps.push({ kind: 'set-crontab', id: `${n}/set-crontab`, node: n, line: HEARTBEAT_CRON_LINE, marker: HEARTBEAT_MARKER, why, after: defined(fileIds.heartbeat_script, secretId, dirsId) });
   }
 
   // 9: register with Bob when the payload changes or Ollama comes up.

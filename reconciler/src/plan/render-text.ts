@@ -7,6 +7,8 @@ import { assertNever, type Difference, type ModelRoute, type NodePlan, type Node
 
 export interface TextOptions {
   color: boolean;
+  /** The address each node answered on, shown beside it. */
+  answered?: ReadonlyMap<string, string>;
 }
 
 type Paint = (code: string, text: string) => string;
@@ -68,8 +70,13 @@ function renderSteps(steps: readonly Step[], paint: Paint, indent: string): stri
   return out;
 }
 
-function renderNode(np: NodePlan, paint: Paint): string[] {
-  const out = [`${paint('1', np.node)}  ${paint(STATUS_COLOR[np.status], np.status)}  ${printable(np.summary)}`];
+function via(options: TextOptions, node: string): string {
+  const address = options.answered?.get(node);
+  return address === undefined ? '' : `  (via ${printable(address)})`;
+}
+
+function renderNode(np: NodePlan, paint: Paint, options: TextOptions): string[] {
+  const out = [`${paint('1', np.node)}  ${paint(STATUS_COLOR[np.status], np.status)}  ${printable(np.summary)}${via(options, np.node)}`];
   for (const d of np.differences) out.push(`    ${paint('33', '~')} ${renderDifference(d)}`);
   for (const note of np.notes ?? []) out.push(`    ${paint('90', `note: ${printable(note)}`)}`);
   out.push(...renderSteps(np.steps, paint, '    '));
@@ -81,7 +88,7 @@ export function renderText(plan: Plan, options: TextOptions): string {
   const summary = summarizePlan(plan);
   const out = [`${paint('1', 'fleet plan')}: ${describeSummary(summary)}`, ''];
   if (plan.transfers !== undefined && plan.transfers.length > 0) out.push(paint('1', 'models'), ...renderTransfers(plan.transfers).map((l) => `    ${printable(l)}`), '');
-  for (const np of plan.nodes) out.push(...renderNode(np, paint), '');
+  for (const np of plan.nodes) out.push(...renderNode(np, paint, options), '');
   if (plan.fleet.length > 0) out.push(paint('1', 'fleet (Bob)'), ...renderSteps(plan.fleet, paint, '    '), '');
   out.push(summary.exit_code === 0 ? 'No changes: the fleet matches fleet/.' : summary.exit_code === 2 ? 'Changes pending: run fleet apply to converge.' : 'Errors: some nodes need a person before anything can change (see above).');
   return `${out.join('\n')}\n`;
@@ -98,7 +105,7 @@ export function renderDriftLines(plan: Plan, options: TextOptions): string {
     const fields = n.differences.map((d) => d.field);
     const shown = fields.length > 5 ? `${fields.slice(0, 4).join(', ')} and ${fields.length - 4} more` : fields.join(', ');
     const what = fields.length > 0 ? `${fields.length} difference${fields.length === 1 ? '' : 's'}: ${shown}` : n.summary;
-    return `${n.node.padEnd(width)}  ${paint(STATUS_COLOR[n.status], n.status.padEnd(statusWidth))}  ${printable(what)}`;
+    return `${n.node.padEnd(width)}  ${paint(STATUS_COLOR[n.status], n.status.padEnd(statusWidth))}  ${printable(what)}${via(options, n.node)}`;
   });
   return `${lines.join('\n')}\n`;
 }

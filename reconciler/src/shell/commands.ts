@@ -419,12 +419,21 @@ export function brewPrefix(arch: 'arm64' | 'x86_64'): '/opt/homebrew' | '/usr/lo
 }
 
 /**
+ * The one seam between a Mac and the simulator, as a shell expansion: empty on
+ * a Mac, the node's own root directory in the simulator. Every absolute Mac
+ * path in a command line or a managed script goes through it (macPath, or
+ * `"${MAC_ROOT}$dir/bin/brew"` where the path is a shell variable); a test
+ * fails when FLEET_ROOT is spelled anywhere else outside sim/.
+ */
+export const MAC_ROOT = '${FLEET_ROOT-}';
+
+/**
  * An absolute Mac path (e.g. `/opt/homebrew/bin/brew`) as a command-line word
- * that honours the simulator's FLEET_ROOT; the path itself must be safe text.
+ * that honours the simulator's root; the path itself must be safe text.
  */
 export function macPath(path: string): ShellLine {
   if (!/^\/[A-Za-z0-9._/ -]*$/.test(path)) throw new Error(`macPath: not a plain absolute path: ${path}`);
-  return raw(`"\${FLEET_ROOT-}"'${path}'`);
+  return raw(`"${MAC_ROOT}"'${path}'`);
 }
 
 /** The official unattended Homebrew installer URL, which the simulator's curl serves locally. */

@@ -49,9 +49,9 @@ export async function startSimBobRegistry(): Promise<SimBobRegistry> {
   const lastHeartbeats = (): { node_id: string; ip: string; last_seen: string }[] => {
     const last = new Map<string, { node_id: string; ip: string; last_seen: string }>();
     for (const c of calls) {
-      // a registration is a sign of life too, as the daemon's registry counts it
+      // heartbeats only: the daemon takes an unsigned registration as news, not as a sign of life
       const b = c.body as { node_id?: unknown; ip?: unknown } | undefined;
-      if (typeof b?.node_id !== 'string') continue;
+      if (c.path !== '/api/heartbeat' || typeof b?.node_id !== 'string') continue;
       last.set(b.node_id, { node_id: b.node_id, ip: typeof b.ip === 'string' && b.ip !== 'UNKNOWN' ? b.ip : c.from, last_seen: c.at });
     }
     return [...last.values()].sort((a, b) => a.node_id.localeCompare(b.node_id));

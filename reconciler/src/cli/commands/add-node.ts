@@ -17,6 +17,7 @@ import type { NodeDoc } from '../../schema/fleet.ts';
 import { formatDate } from '../../validate/dates.ts';
 import type { Problem } from '../../validate/problem.ts';
 import { parseTodayFlag } from './validate.ts';
+import { defaultFleetDir } from '../repo-root.ts';
 
 interface AddNodeFlags {
   hardware?: string;
@@ -110,7 +111,7 @@ export function register(program: Command): void {
     .option('--models <list>', 'extra models beyond the role\'s, comma-separated, e.g. codestral:22b')
     .addOption(new Option('--role-models <mode>', 'replace: --models is the node\'s whole list, the role\'s base models are not pulled').choices(['keep', 'replace']))
     .option('--address <address>', 'address Bob reaches it at (repeatable, or comma-separated); default <name>.local', collect, [])
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .addOption(new Option('--status <status>', 'planned (not provisioned yet) or active').choices(['planned', 'active']).default('planned'))
     .addOption(new Option('--presence <presence>', 'roaming for a laptop that is sometimes away').choices(['always_on', 'roaming']).default('always_on'))
     .option('--display-name <name>', 'ComputerName, when not the capitalised name')

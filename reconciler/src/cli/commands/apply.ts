@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runApply } from '../../apply/run-apply.ts';
 import { readSnapshot, writeSnapshot } from '../../observe/snapshot.ts';
 import { FleetError } from '../../errors.ts';
+import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
 
 interface ApplyFlags {
   fleet: string;
@@ -18,6 +19,7 @@ interface ApplyFlags {
   dryRun?: boolean;
   out: string;
   today?: string;
+  color?: boolean;
 }
 
 function todayUtc(): string {
@@ -38,14 +40,16 @@ export function register(program: Command): void {
   program
     .command('apply')
     .description('converge the nodes to fleet/: observe, plan, confirm, execute, observe again, write the generated files (exit 0 converged, 2 partly, 1 error)')
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .option('--node <name...>', 'only these nodes')
     .option('--targets <file>', 'reach the nodes through this targets.json (the simulated fleet) instead of their addresses')
     .option('--yes', 'do not ask for confirmation (needed when stdin is not a terminal)')
     .option('--prune', 'also remove models and software that fleet/ no longer wants (shown in the plan first)')
     .option('--dry-run', 'show the plan and stop')
-    .option('--out <dir>', 'where the generated files go', 'generated')
+    .option('--out <dir>', 'where the generated files go', defaultGeneratedDir())
     .option('--today <date>', 'the date for registrations and generated files, YYYY-MM-DD (default: today, UTC)')
+    .option('--color', 'colour the plan (default: on a terminal)')
+    .option('--no-color', 'never colour the plan')
     .action(async (flags: ApplyFlags) => {
       if (flags.today !== undefined && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(flags.today)) {
         throw new FleetError('invalid-input', `--today ${JSON.stringify(flags.today)} is not a date; write YYYY-MM-DD`);
@@ -73,6 +77,8 @@ export function register(program: Command): void {
           previousObserved: await readSnapshot(join(flags.out, 'observed.json')).catch(() => []),
           today: flags.today ?? todayUtc(),
           tty,
+          color: flags.color ?? (tty && process.env.NO_COLOR === undefined),
+          refuseWhenNoneAnswer: true,
           columns: process.stdout.columns ?? 100,
           write: (text) => void process.stdout.write(text),
           confirm: askOnTty,

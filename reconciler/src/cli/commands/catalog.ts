@@ -19,6 +19,7 @@ import { resolveTargets } from '../../observe/connections.ts';
 import { readTargets } from '../../observe/read-targets.ts';
 import { MODEL_REF } from '../../schema/common.ts';
 import type { ModelFacts } from '../../schema/fleet.ts';
+import { defaultFleetDir } from '../repo-root.ts';
 
 interface AddModelFlags {
   from: string;
@@ -112,7 +113,7 @@ export function register(program: Command): void {
     .description('write a model\'s catalog entry (size, layers, KV heads, head size, context, family) from a node\'s Ollama /api/show')
     .argument('<name>', 'model reference, e.g. qwen2.5-coder:32b')
     .requiredOption('--from <node>', 'a node of the fleet that has the model pulled')
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .option('--targets <file>', 'reach the node as this targets.json says (the simulated fleet)')
     .option('--replace', 'overwrite an existing entry whose facts differ')
     .action(async (name: string, flags: AddModelFlags) => { await runAddModel(name, flags); });

@@ -12,9 +12,11 @@ import { DEFAULT_PORT } from '../../daemon/http.ts';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../../daemon/logger.ts';
 import { RELAUNCHED_ENV, typesWereStripped } from '../../daemon/relaunch.ts';
 import { startDaemon, type DaemonStatus } from '../../daemon/run-daemon.ts';
-import { formatTransferLine } from '../../apply/progress.ts';
 import { validateCron } from '../../daemon/triggers.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../../net/guard.ts';
+import { describeSource, formatBytes, formatBytesPerSecond, formatEta, percentDone, type RunningStep } from '../../apply/progress.ts';
+import { printable } from '../../plan/summarize-plan.ts';
+import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
 // Loaded by the commands that need them, not by the long-running daemon:
 // launchd.ts (plist, an XML builder and parser) for install/uninstall, and
 // plan.ts (its renderers) for `fleet status` without a daemon.
@@ -93,7 +95,33 @@ function uid(): number {
   return process.getuid?.() ?? Number(execFileSync('id', ['-u'], { encoding: 'utf8' }).trim());
 }
 
-function renderStatus(status: DaemonStatus): string {
+/** One line per running step under its node: pulls with percent, bytes, MB/s and ETA. */
+function renderRunning(r: RunningStep): string {
+  const t = r.transfer;
+  if (!t) return `      running ${r.kind} (${r.id})`;
+  const verb = t.source?.startsWith('lan:') === true ? 'copying' : r.kind === 'pull-model' ? 'pulling' : r.kind;
+  const from = t.source === undefined ? '' : ` (${describeSource(t.source)})`;
+  return `      ${verb} ${t.model}${from}  ${String(percentDone(t)).padStart(3)}%  ${formatBytes(t.completed)} of ${formatBytes(t.total)}  ${formatBytesPerSecond(t.bytesPerSecond)}  ${formatEta(t.etaSeconds)}`;
+}
+
+/** The last reconcile that finished (the one running now has no result yet). */
+function lastFinished(status: DaemonStatus): { result: string; error: string | null } | null {
+  const finished = (status.history ?? []).find((h) => h.result !== 'running');
+  if (finished) return finished;
+  return status.last && status.last.result !== 'running' ? status.last : null;
+}
+
+/** 1: the revision is invalid or the last reconcile failed; 2: a node is not in sync; 0: all well. With the reason. */
+export function statusExit(status: DaemonStatus): { code: 0 | 1 | 2; why: string | null } {
+  if (status.invalid) return { code: 1, why: `the branch head ${status.invalid.revision.slice(0, 12)} is invalid (${status.invalid.problems.length} error(s)); the last good revision is reconciled meanwhile` };
+  const last = lastFinished(status);
+  if (last?.result === 'failed') return { code: 1, why: `the last reconcile failed${last.error ? `: ${last.error}` : ''}` };
+  const off = status.nodes.filter((n) => !['in-sync', 'retired', 'away'].includes(n.status));
+  if (off.length > 0) return { code: 2, why: `not in sync: ${off.map((n) => `${n.node} (${n.status})`).join(', ')}` };
+  return { code: 0, why: null };
+}
+
+export function renderStatus(status: DaemonStatus): string {
   const lines = [
     `revision ${status.revision ?? '(none valid yet)'}${status.head && status.head !== status.revision ? ` (branch head ${status.head})` : ''}`,
   ];
@@ -104,10 +132,23 @@ function renderStatus(status: DaemonStatus): string {
   if (status.rewritten) lines.push(`BRANCH HISTORY REWRITTEN: ${status.rewritten.from.slice(0, 12)} is not an ancestor of ${status.rewritten.to.slice(0, 12)} (${status.rewritten.accepted ? 'accepted: --allow-force-push' : 'refused; restore it or restart with --allow-force-push'})`);
   if (status.heartbeats.write.error) lines.push(`HEARTBEATS NOT WRITTEN since ${status.heartbeats.write.failing_since ?? '?'}: ${status.heartbeats.write.error} (kept in memory, retrying)`);
   for (const p of status.pending_registrations) lines.push(`pending registration: ${p.node_id} from ${p.peer ?? '?'} at ${p.received_at} (add fleet/nodes/${p.node_id}.yaml to accept it)`);
-  if (status.last) lines.push(`last reconcile: ${status.last.result} at ${status.last.finished_at ?? status.last.started_at} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
-  for (const n of status.nodes) lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
-  for (const t of status.transfers ?? []) lines.push(`  arriving: ${formatTransferLine(t)}`);
-  return `${lines.join('\n')}\n`;
+  if (status.last) {
+    const took = status.last.duration_ms === null ? '' : ` in ${(status.last.duration_ms / 1000).toFixed(1)} s`;
+    lines.push(`last reconcile: ${status.last.result}${status.last.result === 'running' ? ` since ${status.last.started_at}` : ` at ${status.last.finished_at ?? status.last.started_at}${took}`} (${status.last.reasons.join(', ')})${status.last.error ? `: ${status.last.error}` : ''}`);
+  }
+  for (const a of status.alerts?.firing ?? []) lines.push(`ALERT ${a.kind}${a.node ? ` ${a.node}` : ''} since ${a.since}: ${a.detail}`);
+  if (status.alerts?.last_error) lines.push(`alerts not delivered: ${status.alerts.last_error}`);
+  const running = status.running ?? [];
+  for (const n of status.nodes) {
+    lines.push(`  ${n.node.padEnd(14)} ${n.status.padEnd(16)} ${n.summary}${n.address ? ` (via ${n.address})` : ''}${n.backoff_until ? ` (backoff until ${n.backoff_until})` : ''}`);
+    for (const r of running.filter((x) => x.node === n.node)) lines.push(renderRunning(r));
+  }
+  for (const r of running.filter((x) => !status.nodes.some((n) => n.node === x.node))) lines.push(`  ${(r.node ?? 'bob (fleet)').padEnd(14)}`, renderRunning(r));
+  const pending = status.pending_total ?? status.pending?.length ?? 0;
+  if (pending > 0) lines.push(`${pending} step${pending === 1 ? '' : 's'} ${status.last?.result === 'running' ? 'being applied' : 'pending'}`);
+  const exit = statusExit(status);
+  if (exit.why) lines.push(`${exit.code === 1 ? 'error' : 'drift'}: ${exit.why}`);
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 export function register(program: Command): void {
@@ -165,10 +206,10 @@ export function register(program: Command): void {
 
   program
     .command('status')
-    .description('the fleet at a glance from a running daemon\'s /api/status, or observed directly when none answers (exit 2 when a node is not in sync)')
+    .description('the fleet at a glance from a running daemon\'s /api/status (running steps, pull progress), or observed directly when none answers (exit 1 when the revision is invalid or the last reconcile failed, 2 when a node is not in sync)')
     .option('--url <url>', 'the daemon', `http://127.0.0.1:${DEFAULT_PORT}`)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--fleet <dir>', 'without a daemon: the fleet directory to observe', 'fleet')
+    .option('--fleet <dir>', 'without a daemon: the fleet directory to observe', defaultFleetDir())
     .option('--targets <file>', 'without a daemon: reach nodes through this targets.json')
     .action(async (flags: { url: string; format: 'text' | 'json'; fleet: string; targets?: string }) => {
       const guard = createGuard({ loopbackOnly: loopbackOnly() });
@@ -180,10 +221,10 @@ export function register(program: Command): void {
       } catch (err) {
         process.stderr.write(`fleet status: no daemon answered at ${flags.url} (${err instanceof Error ? err.message : String(err)}); observing the fleet directly\n`);
         const { runDrift } = await import('./plan.ts');
-        await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: 'generated' });
+        await runDrift({ fleet: flags.fleet, ...(flags.targets ? { targets: flags.targets } : {}), out: defaultGeneratedDir() });
         return;
       }
       process.stdout.write(flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
-      process.exitCode = status.nodes.every((n) => n.status === 'in-sync' || n.status === 'retired' || n.status === 'away') && !status.invalid ? 0 : 2;
+      process.exitCode = statusExit(status).code;
     });
 }

@@ -3,7 +3,7 @@
 // 127.0.1.x) and a local bare repository as origin; the daemon provisions the
 // fleet, a commit adds a node as a merged pull request would, the daemon
 // converges it, a drift is introduced and healed; then everything stops.
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const timeoutMs = Number(flags.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new FleetError('invalid-input', `--timeout ${JSON.stringify(flags.timeout)} must be a positive number of seconds`);
   if (!isLogLevel(flags.logLevel)) throw new FleetError('invalid-input', `--log-level ${flags.logLevel} is not a pino level`);
+  // A directory of its own is removed at the end (a run leaves nothing in /tmp); one given with --state-dir is kept.
+  const ownState = flags.stateDir === undefined;
   const state = flags.stateDir ? resolve(flags.stateDir) : await mkdtemp(join(tmpdir(), 'symphony-demo-'));
   await mkdir(state, { recursive: true });
   let sim: SimFleet | undefined;
@@ -165,10 +167,10 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     say('origin now holds the daemon\'s commits of generated/');
     const logText = await simpleGit(origin).raw(['log', '--format=   %h %an: %s', 'main']);
     process.stdout.write(logText);
-    process.stdout.write(`\n   generated files: ${join(d.git.dir, 'generated')}\n   registry API, status and metrics: ${d.url}/api/status ${d.url}/metrics\n`);
+    process.stdout.write(`\n   generated files: ${join(d.git.dir, 'generated')}\n   dashboard: ${d.url}/   status and metrics: ${d.url}/api/status ${d.url}/metrics\n`);
 
     if (flags.keepRunning) {
-      say(`daemon keeps running (Ctrl-C stops it); try: fleet status --url ${d.url}`);
+      say(`daemon keeps running (Ctrl-C stops it); open ${d.url}/ in a browser, or try: fleet status --url ${d.url}`);
       await new Promise<void>((done) => {
         process.once('SIGINT', () => done());
         process.once('SIGTERM', () => done());
@@ -178,6 +180,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   } finally {
     await daemon?.stop();
     await sim?.stop();
+    if (ownState) await rm(state, { recursive: true, force: true });
   }
 }
 
@@ -186,7 +189,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('run the daemon on a simulated fleet of factory-fresh Macs and a local git origin (what `npm start` runs)')
     .option('--keep-running', 'leave the daemon and the simulated fleet running until Ctrl-C')
-    .option('--state-dir <dir>', 'where the simulated fleet, origin and daemon live (default: a new temp dir)')
+    .option('--state-dir <dir>', 'where the simulated fleet, origin and daemon live, kept afterwards (default: a temp dir, removed at the end)')
     .option('--log-level <level>', 'daemon log level (info shows every step)', 'error')
     .option('--timeout <seconds>', 'give up on a phase after this long', '180')
     .action(async (flags: DemoFlags) => {

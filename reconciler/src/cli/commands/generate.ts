@@ -6,9 +6,10 @@ import { FleetError } from '../../errors.ts';
 import { generate } from '../../generate/generate.ts';
 import { validateGenerated } from '../../generate/validate-generated.ts';
 import { GENERATED_FILE_NAMES, changedGenerated, readGenerated, writeGenerated } from '../../generate/write-generated.ts';
-import { DEFAULT_SNAPSHOT_PATH, readSnapshot } from '../../observe/snapshot.ts';
-import { DEFAULT_GENERATED_DIR, todayOf } from '../plan-inputs.ts';
+import { readSnapshot } from '../../observe/snapshot.ts';
+import { todayOf } from '../plan-inputs.ts';
 import { loadValidFleet } from './observe.ts';
+import { defaultFleetDir, defaultGeneratedDir, defaultSnapshotPath } from '../repo-root.ts';
 
 interface GenerateFlags {
   fleet: string;
@@ -19,7 +20,7 @@ interface GenerateFlags {
 
 async function runGenerate(flags: GenerateFlags): Promise<void> {
   const desired = await loadValidFleet(flags.fleet);
-  const snapshotFile = flags.snapshot ?? DEFAULT_SNAPSHOT_PATH;
+  const snapshotFile = flags.snapshot ?? defaultSnapshotPath();
   const observed = await readSnapshot(snapshotFile);
   if (observed.length === 0) process.stderr.write(`note: no observations in ${snapshotFile}: every worker is disabled until \`fleet observe --snapshot\` has seen its node\n`);
   const files = generate(desired, observed, { lastUpdated: todayOf(), previous: await readGenerated(flags.out) });
@@ -42,9 +43,9 @@ export function register(program: Command): void {
   program
     .command('generate')
     .description('write generated/nodes_registry.json and openclaw_workers.json from fleet/ and the observed snapshot')
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
-    .option('--out <dir>', 'output directory', DEFAULT_GENERATED_DIR)
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
+    .option('--out <dir>', 'output directory', defaultGeneratedDir())
     .option('--check', 'write nothing; exit 2 when the files would change (for CI)')
-    .option('--snapshot <file>', `observed snapshot to read (default ${DEFAULT_SNAPSHOT_PATH})`)
+    .option('--snapshot <file>', `observed snapshot to read (default ${defaultSnapshotPath()})`)
     .action(async (flags: GenerateFlags) => { await runGenerate(flags); });
 }

@@ -20,6 +20,7 @@ import { countErrors } from '../../validate/problem.ts';
 import { renderProblems } from '../problem-output.ts';
 import { todayOf } from '../plan-inputs.ts';
 import { parseTodayFlag } from './validate.ts';
+import { defaultFleetDir } from '../repo-root.ts';
 
 /** The product's own fleet/: roles and catalogs a new fleet directory starts from. */
 const BUNDLED_FLEET = fileURLToPath(new URL('../../../../fleet', import.meta.url));
@@ -113,7 +114,7 @@ export function register(program: Command): void {
     .description('adopt hand-written nodes_registry.json and openclaw_workers.json: write fleet/ and say what regenerating them would change')
     .requiredOption('--registry <file>', 'the nodes_registry.json kept by hand')
     .requiredOption('--workers <file>', 'the openclaw_workers.json kept by hand')
-    .option('--out <dir>', 'fleet directory to write (created from the base fleet when it has no fleet.yaml)', 'fleet')
+    .option('--out <dir>', 'fleet directory to write (created from the base fleet when it has no fleet.yaml)', defaultFleetDir())
     .option('--base <dir>', 'fleet whose settings, roles and catalogs to start from (default: --out when it has fleet.yaml, else the bundled fleet/)')
     .option('--today <date>', 'date written as `added` where the files have none, YYYY-MM-DD (default: today)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))

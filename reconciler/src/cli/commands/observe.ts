@@ -16,9 +16,10 @@ import { createConnectionPool, resolveTargets } from '../../observe/connections.
 import { observeFleet } from '../../observe/observe-fleet.ts';
 import { readTargets } from '../../observe/read-targets.ts';
 import { renderObservedText } from '../../observe/render-observed.ts';
-import { DEFAULT_SNAPSHOT_PATH, writeSnapshot } from '../../observe/snapshot.ts';
+import { writeSnapshot } from '../../observe/snapshot.ts';
 import { countErrors } from '../../validate/problem.ts';
 import { renderProblems } from '../problem-output.ts';
+import { defaultFleetDir, defaultSnapshotPath } from '../repo-root.ts';
 
 interface ObserveFlags {
   fleet: string;
@@ -32,6 +33,7 @@ interface TrustFlags {
   fleet: string;
   targets?: string;
   expect?: string;
+  pinInFleet?: boolean;
 }
 
 /** The fleet, or an error that lists its problems: nothing is contacted for an invalid fleet. */
@@ -74,7 +76,7 @@ async function runObserve(flags: ObserveFlags): Promise<void> {
     pool.close();
   }
   if (flags.snapshot !== undefined) {
-    const file = flags.snapshot === true ? DEFAULT_SNAPSHOT_PATH : flags.snapshot;
+    const file = flags.snapshot === true ? defaultSnapshotPath() : flags.snapshot;
     await writeSnapshot(file, observed, { merge: flags.node !== undefined });
   }
   process.stdout.write(flags.format === 'json' ? `${JSON.stringify(observed, null, 2)}\n` : renderObservedText(observed));
@@ -98,6 +100,12 @@ async function runTrust(node: string, flags: TrustFlags): Promise<void> {
     throw new FleetError('invalid-input', `the key's fingerprint is ${scan.fingerprint}, not ${flags.expect}: nothing written. Check the fingerprint on the Mac itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).`);
   }
   const file = knownHostsPath(flags.fleet);
+  if (flags.targets !== undefined && flags.pinInFleet !== true) {
+    // A simulated fleet's (or a lab's) keys are not the fleet's: its pins come from the targets file.
+    process.stdout.write(`not pinned: ${node} was reached through --targets ${flags.targets}, a simulated fleet or lab whose host keys are not the real ${node}'s (the targets file pins them already). To pin this key in ${file} anyway, run again with --pin-in-fleet.\n`);
+    process.exitCode = 0;
+    return;
+  }
   const lines = parseKnownHosts(desired.knownHosts);
   const names = knownHostsNames(target);
   const before = findHostKeys(lines, names);
@@ -122,19 +130,20 @@ export function register(program: Command): void {
   program
     .command('observe')
     .description('look at the nodes over SSH and HTTP (read-only) and print what each one is')
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .option('--node <name...>', 'only these nodes')
     .option('--targets <file>', 'reach nodes as this targets.json says (the simulated fleet) instead of their fleet addresses')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--snapshot [file]', `also write the observed snapshot (default ${DEFAULT_SNAPSHOT_PATH})`)
+    .option('--snapshot [file]', `also write the observed snapshot (default ${defaultSnapshotPath()})`)
     .action(async (flags: ObserveFlags) => { await runObserve(flags); });
 
   program
     .command('trust')
     .description('read a node\'s SSH host key, print its fingerprint and pin it in fleet/known_hosts')
     .argument('<node>', 'node name')
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .option('--targets <file>', 'reach the node as this targets.json says (the simulated fleet)')
     .option('--expect <fingerprint>', 'write only if the key has this fingerprint (SHA256:..., read on the Mac)')
+    .option('--pin-in-fleet', 'with --targets: pin the key in fleet/known_hosts anyway (by default a simulated fleet\'s keys are only shown)')
     .action(async (node: string, flags: TrustFlags) => { await runTrust(node, flags); });
 }

@@ -7,6 +7,7 @@ import { isValidDate } from '../../validate/dates.ts';
 import { countErrors } from '../../validate/problem.ts';
 import { PROBLEM_FORMATS, renderProblems } from '../problem-output.ts';
 import type { ProblemFormat } from '../problem-output.ts';
+import { defaultFleetDir } from '../repo-root.ts';
 
 interface ValidateFlags {
   format: ProblemFormat;
@@ -25,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('check the fleet files: schemas, references, naming, RAM and disk fit (exit 0 valid, 1 invalid)')
-    .argument('[dir]', 'fleet directory', 'fleet')
+    .argument('[dir]', 'fleet directory', defaultFleetDir())
     .addOption(new Option('--format <format>', 'output format').choices(PROBLEM_FORMATS).default('text'))
     .option('--strict', 'fail on warnings too')
     .option('--today <date>', 'judge name reuse as of this date, YYYY-MM-DD (default: today)')

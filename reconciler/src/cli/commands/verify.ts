@@ -13,8 +13,9 @@ import { readTargets } from '../../observe/read-targets.ts';
 import type { HeartbeatRecord } from '../../schema/observed.ts';
 import type { Probe } from '../../verify/checks.ts';
 import { verifyNode, type NodeVerdict } from '../../verify/verify-node.ts';
-import { DEFAULT_GENERATED_DIR, registryUrlOf } from '../plan-inputs.ts';
+import { registryUrlOf } from '../plan-inputs.ts';
 import { loadValidFleet } from './observe.ts';
+import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
 
 interface VerifyFlags {
   fleet: string;
@@ -93,9 +94,9 @@ export function register(program: Command): void {
     .command('verify')
     .argument('[node...]', 'nodes to verify (default: every active node)')
     .description("the guide's \"Verify from Bob\": SSH with the pinned key, ollama list by its absolute path, /api/tags, a one-token generate and an embedding, the registry entry, the heartbeat's age, the OpenClaw worker; exit 1 when a check fails")
-    .option('--fleet <dir>', 'fleet directory', 'fleet')
+    .option('--fleet <dir>', 'fleet directory', defaultFleetDir())
     .option('--targets <file>', 'where to reach the nodes instead of fleet/ (a simulated fleet\'s targets.json)')
-    .option('--generated <dir>', 'Bob\'s generated files', DEFAULT_GENERATED_DIR)
+    .option('--generated <dir>', 'Bob\'s generated files', defaultGeneratedDir())
     .option('--registry <url>', 'Bob\'s registry API (default: the targets\' Bob, else fleet.yaml\'s)')
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
     .option('--timeout <seconds>', 'per request to a node\'s Ollama (a cold model loads first)', '60')
