@@ -94,7 +94,7 @@ describe('pull and copy progress: source, bytes, rate, ETA', () => {
 
   it('the CLI bar, its plain line and the daemon status line show the same fields', () => {
     const p = { node: 'virtuoso', model: 'llama3.1:8b', status: 'copying 667b0c1932bc', completed: 2.6e9, total: 4.9e9, source: 'lan:harmony', bytesPerSecond: 118e6, etaSeconds: 19 };
-    expect(renderBar(p, 140)).toMatch(/^virtuoso llama3\.1:8b \(LAN from harmony\) \[#+-+\]  53% 2\.6 GB\/4\.9 GB 118 MB\/s, 19s left$/);
+    expect(renderBar(p, 140)).toMatch(/^virtuoso llama3\.1:8b \(LAN from harmony\) \[#+-+\] {2}53% 2\.6 GB\/4\.9 GB 118 MB\/s, 19s left$/);
     expect(formatTransferLine(p)).toBe('virtuoso llama3.1:8b (LAN from harmony): 53% 2.6 GB/4.9 GB 118 MB/s, 19s left');
     const lines: string[] = [];
     const r = createProgress({ write: (x) => void lines.push(x), tty: false, now: () => 0 });
