@@ -30,6 +30,8 @@ export class TransferCoordinator {
   private readonly holders = new Map<string, Map<string, string>>();
   /** model -> nodes planned to receive it in this apply, not settled yet */
   private readonly pending = new Map<string, Set<string>>();
+  /** model -> nodes whose copy waits with no candidate holding it: they bring it to nobody until someone else does */
+  private readonly stuck = new Map<string, Set<string>>();
   private readonly busy = new Map<string, number>();
   private internetBusy = 0;
   private waiters: (() => void)[] = [];
@@ -140,29 +142,41 @@ export class TransferCoordinator {
    */
   async acquireSource(model: string, candidates: readonly string[], excluded: ReadonlySet<string>, signal?: AbortSignal, target = ''): Promise<{ node: string; digest: string; release: Release } | undefined> {
     const m = normalizeModelRef(model);
-    for (;;) {
-      const usable = candidates.filter((c) => !excluded.has(c));
-      const holders = this.holders.get(m);
-      const have = usable.filter((c) => holders?.has(c) === true);
-      // An idle holder first, then one that may take another copy.
-      const free = have.find((c) => (this.busy.get(c) ?? 0) === 0) ?? have.find((c) => this.canServe(c, target));
-      if (free !== undefined) {
-        this.busy.set(free, (this.busy.get(free) ?? 0) + 1);
-        let released = false;
-        return {
-          node: free,
-          digest: holders?.get(free) ?? '',
-          release: () => {
-            if (released) return;
-            released = true;
-            this.busy.set(free, (this.busy.get(free) ?? 1) - 1);
-            this.changed();
-          },
-        };
+    const stuck = this.stuck.get(m) ?? new Set<string>();
+    this.stuck.set(m, stuck);
+    try {
+      for (;;) {
+        const usable = candidates.filter((c) => !excluded.has(c));
+        const holders = this.holders.get(m);
+        const have = usable.filter((c) => holders?.has(c) === true);
+        // An idle holder first, then one that may take another copy.
+        const free = have.find((c) => (this.busy.get(c) ?? 0) === 0) ?? have.find((c) => this.canServe(c, target));
+        if (free !== undefined) {
+          this.busy.set(free, (this.busy.get(free) ?? 0) + 1);
+          let released = false;
+          return {
+            node: free,
+            digest: holders?.get(free) ?? '',
+            release: () => {
+              if (released) return;
+              released = true;
+              this.busy.set(free, (this.busy.get(free) ?? 1) - 1);
+              this.changed();
+            },
+          };
+        }
+        // A candidate still to get the model counts, unless it is itself waiting with nobody to get it from
+        // (two targets whose source failed would otherwise wait for each other).
+        const coming = usable.some((c) => this.pending.get(m)?.has(c) === true && !stuck.has(c));
+        if (have.length === 0 && !coming) return undefined;
+        const wasStuck = stuck.has(target);
+        if (have.length === 0) stuck.add(target);
+        else stuck.delete(target);
+        if (wasStuck !== stuck.has(target)) this.changed();
+        await this.wait(signal);
       }
-      const coming = usable.some((c) => this.pending.get(m)?.has(c) === true);
-      if (have.length === 0 && !coming) return undefined;
-      await this.wait(signal);
+    } finally {
+      if (stuck.delete(target)) this.changed();
     }
   }
 
