@@ -228,26 +228,31 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
   const dependents = all.filter((s) => later.has(s.id));
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
+  // A model step that ends without the model frees at once whoever waits on this node as its source.
+  const record = (step: Step, result: StepResult): void => {
+    results.set(step.id, result);
+    if ((step.kind === 'pull-model' || step.kind === 'copy-model') && result.status !== 'ok') ctx.transfers?.settle(np.node, step.model, undefined);
+  };
   const run = async (ordered: readonly Step[]): Promise<void> => {
     for (const step of ordered) {
       const started = ctx.clock.now();
       if (options.signal?.aborted) {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: 'stopped: apply was interrupted before this step' }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: 'stopped: apply was interrupted before this step' }, 0, 0));
         continue;
       }
       if (lost !== undefined && step.kind !== 'manual') {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${lost}` }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: `not run: ${lost}` }, 0, 0));
         continue;
       }
       const blocker = blockingDependency(step, results);
       if (blocker) {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${blocker.id} ${blocker.status === 'manual' ? 'needs a person first' : blocker.status}` }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: `not run: ${blocker.id} ${blocker.status === 'manual' ? 'needs a person first' : blocker.status}` }, 0, 0));
         continue;
       }
       ctx.progress.stepStarted(step);
       const { outcome, attempts, nodeLost } = await attemptStep(rt, step);
       const result = resultOf(step, outcome, attempts, ctx.clock.now() - started);
-      results.set(step.id, result);
+      record(step, result);
       ctx.progress.stepFinished(step, result);
       logStep(ctx, result);
       if (nodeLost && outcome.status === 'failed') lost = outcome.message;
@@ -264,6 +269,11 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
     const pending = [...copies];
     while (pending.length > 0) {
       let i = 0;
+      // A node lost, or an apply interrupted: run() skips what is left, nothing to wait for.
+      if (lost !== undefined || options.signal?.aborted === true) {
+        await run(pending.splice(0));
+        return;
+      }
       try {
         i = (await ctx.transfers?.nextServable(pending.map((s) => (s.kind === 'copy-model' ? { model: s.model, candidates: [s.source, ...s.peers] } : { model: '', candidates: [] })), options.signal, np.node)) ?? 0;
       } catch {

@@ -186,18 +186,41 @@ export class TransferCoordinator {
    * or will have (it falls back at once); else waits for a change.
    */
   async nextServable(wants: readonly { model: string; candidates: readonly string[] }[], signal?: AbortSignal, target = ''): Promise<number> {
-    for (;;) {
-      const ready = wants.findIndex((w) => {
-        const holders = this.holders.get(normalizeModelRef(w.model));
-        return w.candidates.some((c) => holders?.has(c) === true && this.canServe(c, target));
-      });
-      if (ready !== -1) return ready;
-      const hopeless = wants.findIndex((w) => {
-        const m = normalizeModelRef(w.model);
-        return !w.candidates.some((c) => this.holders.get(m)?.has(c) === true || this.pending.get(m)?.has(c) === true);
-      });
-      if (hopeless !== -1) return hopeless;
-      await this.wait(signal);
+    const marked = new Set<string>();
+    try {
+      for (;;) {
+        const ready = wants.findIndex((w) => {
+          const holders = this.holders.get(normalizeModelRef(w.model));
+          return w.candidates.some((c) => holders?.has(c) === true && this.canServe(c, target));
+        });
+        if (ready !== -1) return ready;
+        // As in acquireSource: a candidate waiting with nobody to get the model from brings it to nobody.
+        const hopeless = wants.findIndex((w) => {
+          const m = normalizeModelRef(w.model);
+          const stuck = this.stuck.get(m);
+          return !w.candidates.some((c) => this.holders.get(m)?.has(c) === true || (this.pending.get(m)?.has(c) === true && stuck?.has(c) !== true));
+        });
+        if (hopeless !== -1) return hopeless;
+        let changed = false;
+        for (const w of wants) {
+          const m = normalizeModelRef(w.model);
+          const holders = this.holders.get(m);
+          if (w.candidates.some((c) => holders?.has(c) === true)) continue;
+          const stuck = this.stuck.get(m) ?? new Set<string>();
+          this.stuck.set(m, stuck);
+          if (!stuck.has(target)) {
+            stuck.add(target);
+            marked.add(m);
+            changed = true;
+          }
+        }
+        if (changed) this.changed();
+        await this.wait(signal);
+      }
+    } finally {
+      let changed = false;
+      for (const m of marked) changed = (this.stuck.get(m)?.delete(target) ?? false) || changed;
+      if (changed) this.changed();
     }
   }
 

@@ -198,6 +198,17 @@ export function rewriteTransfers(nodes: readonly NodePlan[], deliveries: readonl
       const after = s.after.map((a) => renamed.get(a) ?? a).filter((a) => !(model.has(s.id) && model.has(a) && (copies.has(s.id) || copies.has(a))));
       if (after.length !== s.after.length || after.some((a, j) => a !== s.after[j])) steps[i] = { ...s, after };
     }
+    // With copies in the plan the executor pulls largest first (the big model leaves the line soonest):
+    // the chain of pulls (one after another; a broken line stops the rest) follows that order.
+    if (deliveries.some((d) => d.kind === 'copy')) {
+      const pulls = steps.filter((x): x is StepOf<'pull-model'> => x.kind === 'pull-model').sort((a, b) => b.bytes - a.bytes || (a.model < b.model ? -1 : 1));
+      const pullIds = new Set(pulls.map((x) => x.id));
+      pulls.forEach((pull, k) => {
+        const i = steps.indexOf(pull);
+        const previous = pulls[k - 1];
+        steps[i] = { ...pull, after: [...pull.after.filter((a) => !pullIds.has(a)), ...(previous === undefined ? [] : [previous.id])] };
+      });
+    }
     const changed: NodePlan = { ...np, steps };
     if (np.status === 'in-sync' && steps.length > 0) {
       changed.status = 'drifted';
