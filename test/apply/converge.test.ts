@@ -40,11 +40,17 @@ describe('fleet apply on factory-fresh Macs', () => {
     ]);
   });
 
-  it('pulled the small models first on each node', () => {
-    const pulls = (node: string): string[] => (first.applied?.nodes.find((n) => n.node === node)?.steps ?? []).filter((s) => s.kind === 'pull-model').map((s) => s.id.split('/').at(-1) ?? '');
-    expect(pulls('virtuoso')).toEqual(['nomic-embed-text:latest', 'llama3.2:3b', 'llama3.1:8b']);
-    expect(pulls('crescendo')).toEqual(['nomic-embed-text:latest', 'mistral:7b', 'llama3.1:8b']);
-    expect(pulls('stagehand')).toEqual([]);
+  it('got each missing model once per node, by a pull (largest first, LAN copies in the plan) or a copy from a peer', () => {
+    const steps = (node: string) => (first.applied?.nodes.find((n) => n.node === node)?.steps ?? []).filter((s) => s.kind === 'pull-model' || s.kind === 'copy-model');
+    const models = (node: string): string[] => steps(node).map((s) => s.id.split('/').at(-1) ?? '').sort();
+    expect(models('virtuoso')).toEqual(['llama3.1:8b', 'llama3.2:3b', 'nomic-embed-text:latest']);
+    expect(models('crescendo')).toEqual(['llama3.1:8b', 'mistral:7b', 'nomic-embed-text:latest']);
+    expect(models('stagehand')).toEqual([]);
+    const sizes: Record<string, number> = { 'nomic-embed-text:latest': 274302450, 'llama3.2:3b': 2019393189, 'mistral:7b': 4113301824, 'llama3.1:8b': 4920753328 };
+    for (const node of ['virtuoso', 'crescendo']) {
+      const pulls = steps(node).filter((s) => s.kind === 'pull-model').map((s) => sizes[s.id.split('/').at(-1) ?? ''] ?? 0);
+      expect(pulls).toEqual([...pulls].sort((a, b) => b - a));
+    }
   });
 
   it('the official ollama client lists exactly the desired models on each Ollama node', async () => {

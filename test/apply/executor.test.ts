@@ -302,7 +302,7 @@ describe('pulls', () => {
     expect(progress.started).toEqual(['a/pull/nomic', 'a/pull/8b']);
     expect(ollama.models.map((m) => m.name)).toEqual(['nomic-embed-text:latest', 'llama3.1:8b']);
     expect(progress.pulls.filter((p) => p.model === 'llama3.1:8b').map((p) => p.completed)).toEqual([0, 0, 250, 500, 750, 1000, 1000, 1000]);
-    expect(result.nodes[0]?.steps[0]?.status === 'ok' && result.nodes[0].steps[0].detail).toMatch(/^llama3\.1:8b [0-9a-z]{12}/);
+    expect(result.nodes[0]?.steps[0]?.status === 'ok' && result.nodes[0].steps[0].detail).toMatch(/^internet pull: llama3\.1:8b [0-9a-z]{12}/);
   });
 
   it('refuses a pull that will not fit on disk before starting it', async () => {

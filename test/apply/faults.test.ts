@@ -105,8 +105,11 @@ describe('faults during a first apply', () => {
     const tries = pulls.filter((p) => p.node === urlOf('crescendo') && p.model === 'nomic-embed-text:latest');
     expect(tries).toHaveLength(3);
     expect(tries[1]?.firstCompleted).toBeGreaterThan(0);
-    // The bigger models wait for the smaller one (smallest first, one after another).
-    expect(c?.steps.filter((x) => x.kind === 'pull-model').map((x) => x.status)).toEqual(['failed', 'skipped', 'skipped']);
+    // The bigger models it pulls wait for the smaller one (smallest first, one after another).
+    const statuses = c?.steps.filter((x) => x.kind === 'pull-model').map((x) => x.status) ?? [];
+    expect(statuses[0]).toBe('failed');
+    expect(statuses.length).toBeGreaterThan(1);
+    expect(statuses.slice(1).every((x) => x === 'skipped')).toBe(true);
   });
 
   it('sudo with a password became manual steps with the exact commands, and the rest was done', async () => {

@@ -1,7 +1,7 @@
 // What a person sees: plain lines every 10% or 5 s when piped, bars redrawn in
 // place on a TTY, one line per finished step either way.
 import { describe, expect, it } from 'vitest';
-import { createProgress, formatStepLine, renderBar } from '../../reconciler/src/apply/progress.ts';
+import { createProgress, formatStepLine, renderBar, createRateMeter, formatTransferLine } from '../../reconciler/src/apply/progress.ts';
 import type { Step } from '../../reconciler/src/model/steps.ts';
 
 const pull: Step = { kind: 'pull-model', id: 'v/pull-model/llama3.1:8b', node: 'v', why: '', after: [], model: 'llama3.1:8b', bytes: 1000 };
@@ -78,4 +78,27 @@ it('formats step lines for each outcome', () => {
   expect(formatStepLine(pull, { ...base, status: 'failed', message: 'boom' })).toBe('FAILED  v  v/pull-model/llama3.1:8b  boom');
   expect(formatStepLine(pull, { ...base, status: 'manual', reason: 'disk-space', instructions: ['free 5 GB'], blocksDependents: true })).toContain('MANUAL  v');
   expect(formatStepLine(pull, { ...base, status: 'ok', changed: false })).toContain('(already done)');
+});
+
+describe('pull and copy progress: source, bytes, rate, ETA', () => {
+  it('a rate over the recent window and the time left at it', () => {
+    let t = 0;
+    const meter = createRateMeter(() => t);
+    expect(meter.sample(0, 100e6)).toEqual({});
+    t = 1000;
+    expect(meter.sample(10e6, 100e6)).toEqual({ bytesPerSecond: 10e6, etaSeconds: 9 });
+    t = 7000;
+    // The window forgets the first point: the rate is the recent one.
+    expect(meter.sample(40e6, 100e6)).toEqual({ bytesPerSecond: 5e6, etaSeconds: 12 });
+  });
+
+  it('the CLI bar, its plain line and the daemon status line show the same fields', () => {
+    const p = { node: 'virtuoso', model: 'llama3.1:8b', status: 'copying 667b0c1932bc', completed: 2.6e9, total: 4.9e9, source: 'lan:harmony', bytesPerSecond: 118e6, etaSeconds: 19 };
+    expect(renderBar(p, 140)).toMatch(/^virtuoso llama3\.1:8b \(LAN from harmony\) \[#+-+\] {2}53% 2\.6 GB\/4\.9 GB 118 MB\/s, 19s left$/);
+    expect(formatTransferLine(p)).toBe('virtuoso llama3.1:8b (LAN from harmony): 53% 2.6 GB/4.9 GB 118 MB/s, 19s left');
+    const lines: string[] = [];
+    const r = createProgress({ write: (x) => void lines.push(x), tty: false, now: () => 0 });
+    r.pullProgress({ ...p, source: 'internet', etaSeconds: 125 });
+    expect(lines.join('')).toContain('pulling virtuoso llama3.1:8b (internet): 53% (2.6 GB of 4.9 GB) 118 MB/s, 2m05s left');
+  });
 });

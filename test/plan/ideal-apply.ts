@@ -68,7 +68,8 @@ export function applyStep(desired: Desired, nodeName: string, f: ObservedFacts, 
       f.ollama.local = { up: false };
       f.ollama.external = { up: false, error: 'connect ECONNREFUSED' };
       return;
-    case 'pull-model': {
+    case 'pull-model':
+    case 'copy-model': {
       const pinned = desired.models[step.model]?.digest;
       f.ollama.models = f.ollama.models.filter((m) => normalizeModelRef(m.name) !== step.model);
       f.ollama.models.push({ name: step.model, digest: pinned ?? sha256(step.model), size: step.bytes });

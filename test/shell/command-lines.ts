@@ -13,6 +13,10 @@ import {
 import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/model/steps.ts';
 import { raw } from '../../reconciler/src/shell/quote.ts';
+import {
+  copyBlobCommand, copyKeyLine, grantCopyKeyCommand, installCopyKeyCommands, installManifestCommand, partialSizeCommand, readManifestCommand,
+  removeCopyKeyCommand, revokeCopyKeysCommand, serveScriptCommand, SERVE_SCRIPT,
+} from '../../reconciler/src/apply/copy-commands.ts';
 import { ollamaListCommand } from '../../reconciler/src/verify/verify-node.ts';
 import { HEARTBEAT_CRON_LINE, HEARTBEAT_MARKER } from '../../reconciler/src/model/mac-layout.ts';
 
@@ -79,6 +83,26 @@ const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } =
   ],
   // The pull itself goes through the Ollama API; the disk check is a command.
   'pull-model': () => [{ what: 'df', line: diskFreeCommand() }],
+  // A LAN copy: Bob reads the manifest and edits authorized_keys on the source; the target fetches, verifies and installs.
+  'copy-model': (v) => {
+    const source = { host: v, port: 22, user: v, hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' };
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const key = copyKeyLine('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', 'c0py', '192.168.1.21');
+    return [
+      { what: 'cat manifest', line: readManifestCommand('library/llama3.1:8b') },
+      serveScriptCommand('c0py'),
+      { what: 'grant', line: grantCopyKeyCommand(key) },
+      ...installCopyKeyCommands('c0py', `${v}\n`, source),
+      { what: 'copy blob', line: copyBlobCommand(digest, 1234, source, 'c0py') },
+      { what: 'partial size', line: partialSizeCommand(digest) },
+      installManifestCommand('llama3.1:8b', `{"v":${JSON.stringify(v)}}`, 'cd'.repeat(32), 'c0py'),
+      { what: 'rm key', line: removeCopyKeyCommand('c0py') },
+      { what: 'rm key, end the connection', line: removeCopyKeyCommand('c0py', source) },
+      { what: 'revoke', line: revokeCopyKeysCommand('c0py') },
+      { what: 'revoke stale', line: revokeCopyKeysCommand() },
+      { what: 'disk', line: diskFreeCommand() },
+    ];
+  },
   'remove-model': 'ollama-api',
   'set-crontab': (v) => [
     { what: 'crontab -l', line: readCrontabCommand() },
@@ -120,6 +144,8 @@ export function scriptLines(heartbeatScript: string): Line[] {
   return [
     { source: 'heartbeat.sh', line: heartbeatScript },
     { source: 'cron', line: HEARTBEAT_CRON_LINE.replace(/^(\S+\s+){5}/, '') },
+    // What a copy key's forced command runs on the source (sshd: the login shell runs it).
+    { source: 'serve-blob', line: SERVE_SCRIPT },
   ];
 }
 

@@ -92,6 +92,13 @@ function readDouble(text: string, start: number, nested: string[], into?: { text
       i += 2;
       continue;
     }
+    if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
+      // $((...)): arithmetic, no command in it
+      const end = readSubstitution(text, i + 2);
+      if (into) { into.text += '\u0000'; into.dynamic = true; }
+      i = end;
+      continue;
+    }
     if (c === '$' && text[i + 1] === '(') {
       const end = readSubstitution(text, i + 2);
       // $((...)) is arithmetic, not a command.
@@ -141,6 +148,14 @@ function readWord(text: string, start: number, nested: string[]): [Word, number]
     }
     if (c === '"') { i = readDouble(text, i + 1, nested, word); continue; }
     if (c === '\\') { word.text += text[i + 1] ?? ''; i += 2; continue; }
+    if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
+      // $((...)): arithmetic, no command in it
+      const end = readSubstitution(text, i + 2);
+      word.text += '\u0000';
+      word.dynamic = true;
+      i = end;
+      continue;
+    }
     if (c === '$' && text[i + 1] === '(') {
       const end = readSubstitution(text, i + 2);
       // $((...)) is arithmetic, not a command.

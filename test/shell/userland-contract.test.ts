@@ -33,7 +33,7 @@ describe('the BSD userland contract', () => {
   it('a value that would read as an option, or as no name, never reaches a line: the builder refuses it', () => {
     const optionLike = [...new Set(refused.map((r) => r.value))].sort();
     expect(optionLike).toEqual(['', '--version', '-n', '-rf *']);
-    expect(new Set(refused.map((r) => r.source))).toEqual(new Set(['set-hostname', 'install-package', 'uninstall-package', 'stop-brew-service']));
+    expect(new Set(refused.map((r) => r.source))).toEqual(new Set(['set-hostname', 'install-package', 'uninstall-package', 'stop-brew-service', 'copy-model']));
     for (const r of refused) expect(r.message).toMatch(/starts with "-": a command on the node would read it as an option|is empty: a command on the node would read it as no name at all/);
   });
 
@@ -50,7 +50,8 @@ describe('the BSD userland contract', () => {
     expect(caught('date -d @1700000000')).toEqual([expect.stringMatching(/^date: the option -d/)]);
     expect(caught('find . -printf x')).toEqual([expect.stringMatching(/^find: the primary -printf/)]);
     expect(caught('wc -L x')).toEqual([expect.stringMatching(/^wc: the option -L/)]);
-    expect(caught('stat -c %s x')).toEqual([expect.stringMatching(/^stat is not in the contract/)]);
+    expect(caught('stat -c %s x')).toEqual([expect.stringMatching(/^stat: the option -c is not in the contract/)]);
+    expect(caught('tr -s a b')).toEqual([expect.stringMatching(/^tr: the option -s/)]);
     expect(caught('brew install x')).toEqual([expect.stringMatching(/^brew is not on a Mac's PATH/)]);
     expect(caught('sudo -n sha256sum x')).toEqual([expect.stringMatching(/^sha256sum is not in the contract/)]);
     expect(caught('x=$(timeout 5 true)')).toEqual([expect.stringMatching(/^timeout is not in the contract/)]);

@@ -33,7 +33,9 @@ describe('the simulated userland and the contract', () => {
 
   it('leaves out what could open a connection of its own', () => {
     const have = listed(ensureMacUserland(stateDir)).map((p) => p.slice(p.lastIndexOf('/') + 1));
-    for (const name of ['ssh', 'scp', 'git', 'nc', 'python3', 'perl', 'wget']) expect(have).not.toContain(name);
+    for (const name of ['scp', 'git', 'nc', 'python3', 'perl', 'wget']) expect(have).not.toContain(name);
+    // ssh is there for LAN model copies, as the simulator's stand-in: loopback destinations only, from the node's own address.
+    expect(readlinkSync(join(ensureMacUserland(stateDir), 'usr/bin/ssh'))).toBe(join(STANDINS_DIR, 'ssh'));
   });
 
   it('has a stand-in only for a utility a Mac has, linked where macOS keeps it', () => {

@@ -6,10 +6,14 @@ import type { ManualReason, Step, StepKind } from '../model/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import type { BobAdapter } from '../bob/bob-local.ts';
 import type { NodeSecretStore } from '../bob/node-secrets.ts';
+import type { NodeTarget } from '../observe/connections.ts';
+import type { TransferCoordinator, TransferLimits } from './transfers.ts';
 
 /** observe's connection pool, as far as apply needs it. */
 export interface SessionSource {
   session(node: string): Promise<{ ok: true; session: RemoteSession } | { ok: false; reach: { status: string; message?: string } }>;
+  /** Where and how a node is reached (a LAN copy's target reaches its source there). */
+  target?(node: string): NodeTarget | undefined;
 }
 
 /** The part of the official `ollama` client apply uses (new Ollama({host, fetch: guardedFetch(guard)})). */
@@ -80,6 +84,8 @@ export interface ApplyContext {
   secrets?: Pick<NodeSecretStore, 'contentFor' | 'markInstalled'>;
   /** A short random tag for temporary file names. */
   randomTag?(): string;
+  /** Fleet-wide state of the model transfers (apply/transfers.ts); applyPlan makes one when absent. */
+  transfers?: TransferCoordinator;
 }
 
 export interface ApplyOptions {
@@ -95,6 +101,10 @@ export interface ApplyOptions {
   diskMarginBytes: number;
   /** How long a pull waits for a freshly started Ollama to answer. */
   ollamaReadyTimeoutMs?: number;
+  /** Internet slots, rate cap and LAN slots per source (fleet.yaml transfer). */
+  transfer?: TransferLimits;
+  /** How often a LAN copy reports its progress (ms, default 1000). */
+  copyProgressMs?: number;
   signal?: AbortSignal;
 }
 

@@ -12,6 +12,7 @@ import type { ApplyContext, ApplyOptions, ApplyResult, NodeApplyResult, NodeAppl
 import type { NodeRuntime } from './node-runtime.ts';
 import { runStep } from './run-step.ts';
 import { brewPrefix } from '../model/mac-layout.ts';
+import { TransferCoordinator } from './transfers.ts';
 
 /**
  * Dependency order for one node's steps: a ready step with the lowest plan
@@ -162,45 +163,150 @@ function nodeStatus(results: readonly StepResult[], lost: string | undefined, ab
 /** Plan statuses where observe could not log in: nothing is run, whatever the steps say. */
 const UNREACHABLE_PLAN = new Set(['unreachable', 'away', 'refused']);
 
+const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === 'copy-model';
+
+/**
+ * A node's pulls run one after another, its copies beside them (another
+ * link), each copy as soon as a peer can serve it (TransferCoordinator
+ * nextServable): pulls wait for nothing but an internet slot, so a copy only
+ * ever waits for models that are on their way. This is the order among ties:
+ * smallest first when every node pulls its own (a small model is usable
+ * sooner); largest first when models are copied over the LAN (the internet
+ * carries the big one first, so the last model in, whose copies still have to
+ * fan out, is a small one).
+ */
+export function transferOrder(steps: readonly Step[], largestFirst = false): Step[] {
+  const sign = largestFirst ? -1 : 1;
+  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, sign * s.bytes, s.model] : s.kind === 'copy-model' ? [1, sign * s.bytes, s.model] : [2, 0, s.id]);
+  return [...steps].sort((a, b) => {
+    const [ka, ba, na] = key(a);
+    const [kb, bb, nb] = key(b);
+    return ka - kb || ba - bb || (na < nb ? -1 : na > nb ? 1 : 0);
+  });
+}
+
+/** Steps that wait, directly or not, for a model step of the node. */
+function dependsOnTransfer(steps: readonly Step[]): Set<string> {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const out = new Set<string>();
+  const visit = (s: Step, seen: Set<string>): boolean => {
+    if (out.has(s.id)) return true;
+    if (seen.has(s.id)) return false;
+    seen.add(s.id);
+    const hit = s.after.some((d) => {
+      const dep = byId.get(d);
+      return dep !== undefined && (isTransfer(dep) || visit(dep, seen));
+    });
+    if (hit) out.add(s.id);
+    return hit;
+  };
+  for (const s of steps) if (!isTransfer(s)) visit(s, new Set());
+  return out;
+}
+
+/** Runs all of a node's steps (tests, and callers without cross-node model steps). */
 export async function applyNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<NodeApplyResult> {
+  return (await startNode(np, ctx, options))();
+}
+
+/**
+ * Runs a node's provisioning steps and returns a function that runs its model
+ * steps and what waits for them. applyPlan calls the first part under the
+ * node concurrency limit and the second outside it: model steps wait for
+ * sources on other nodes and for internet slots, and must not hold a node slot
+ * a source needs to get going.
+ */
+async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<() => Promise<NodeApplyResult>> {
   const rt = createRuntime(np, ctx, options);
   const results = new Map<string, StepResult>();
-  const { ordered, cyclic } = orderSteps(np.steps);
+  const { ordered: all, cyclic } = orderSteps(np.steps);
+  const later = dependsOnTransfer(all);
+  const first = all.filter((s) => !isTransfer(s) && !later.has(s.id));
+  const largestFirst = ctx.transfers?.largestFirst ?? false;
+  const pulls = transferOrder(all.filter((s) => s.kind === 'pull-model'), largestFirst);
+  const copies = transferOrder(all.filter((s) => s.kind === 'copy-model'), largestFirst);
+  const dependents = all.filter((s) => later.has(s.id));
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
-  try {
+  // A model step that ends without the model frees at once whoever waits on this node as its source.
+  const record = (step: Step, result: StepResult): void => {
+    results.set(step.id, result);
+    if ((step.kind === 'pull-model' || step.kind === 'copy-model') && result.status !== 'ok') ctx.transfers?.settle(np.node, step.model, undefined);
+  };
+  const run = async (ordered: readonly Step[]): Promise<void> => {
     for (const step of ordered) {
       const started = ctx.clock.now();
       if (options.signal?.aborted) {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: 'stopped: apply was interrupted before this step' }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: 'stopped: apply was interrupted before this step' }, 0, 0));
         continue;
       }
       if (lost !== undefined && step.kind !== 'manual') {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${lost}` }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: `not run: ${lost}` }, 0, 0));
         continue;
       }
       const blocker = blockingDependency(step, results);
       if (blocker) {
-        results.set(step.id, resultOf(step, { status: 'skipped', message: `not run: ${blocker.id} ${blocker.status === 'manual' ? 'needs a person first' : blocker.status}` }, 0, 0));
+        record(step, resultOf(step, { status: 'skipped', message: `not run: ${blocker.id} ${blocker.status === 'manual' ? 'needs a person first' : blocker.status}` }, 0, 0));
         continue;
       }
       ctx.progress.stepStarted(step);
       const { outcome, attempts, nodeLost } = await attemptStep(rt, step);
       const result = resultOf(step, outcome, attempts, ctx.clock.now() - started);
-      results.set(step.id, result);
+      record(step, result);
       ctx.progress.stepFinished(step, result);
       logStep(ctx, result);
       if (nodeLost && outcome.status === 'failed') lost = outcome.message;
     }
-    for (const step of cyclic) {
-      results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
+  };
+  const settleTransfers = (): void => {
+    // A model step that did not end with the model frees whoever waits on this node as a source.
+    for (const s of np.steps) {
+      if ((s.kind === 'pull-model' || s.kind === 'copy-model') && results.get(s.id)?.status !== 'ok') ctx.transfers?.settle(np.node, s.model, undefined);
     }
-  } finally {
+  };
+  // Copies in the order their models become available: whichever a peer can serve now, else the first.
+  const runCopies = async (): Promise<void> => {
+    const pending = [...copies];
+    while (pending.length > 0) {
+      let i = 0;
+      // A node lost, or an apply interrupted: run() skips what is left, nothing to wait for.
+      if (lost !== undefined || options.signal?.aborted === true) {
+        await run(pending.splice(0));
+        return;
+      }
+      try {
+        i = (await ctx.transfers?.nextServable(pending.map((s) => (s.kind === 'copy-model' ? { model: s.model, candidates: [s.source, ...s.peers] } : { model: '', candidates: [] })), options.signal, np.node)) ?? 0;
+      } catch {
+        // interrupted: run() marks the rest skipped
+      }
+      const [step] = pending.splice(i, 1);
+      if (step !== undefined) await run([step]);
+    }
+  };
+  const finish = async (): Promise<NodeApplyResult> => {
+    try {
+      // A node pulls and copies at once: the line and the LAN are different links.
+      await Promise.all([run(pulls), runCopies()]);
+      await run(dependents);
+      for (const step of cyclic) {
+        results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
+      }
+    } finally {
+      settleTransfers();
+      rt.dropSession();
+    }
+    const list = np.steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
+    const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
+    return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
+  };
+  try {
+    await run(first);
+  } catch (err) {
+    settleTransfers();
     rt.dropSession();
+    throw err;
   }
-  const list = np.steps.map((s) => results.get(s.id)).filter((r): r is StepResult => r !== undefined);
-  const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
-  return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
+  return finish;
 }
 
 function logStep(ctx: ApplyContext, r: StepResult): void {
@@ -259,7 +365,11 @@ async function applyFleetSteps(steps: readonly Step[], ctx: ApplyContext, option
 export async function applyPlan(plan: Plan, ctx: ApplyContext, options: ApplyOptions): Promise<ApplyResult> {
   const started = ctx.clock.now();
   const limit = pLimit(Math.max(1, options.concurrency));
-  const nodes = await Promise.all(plan.nodes.map((np) => limit(() => applyNode(np, ctx, options))));
+  const withTransfers: ApplyContext = ctx.transfers !== undefined || !plan.nodes.some((np) => np.steps.some(isTransfer))
+    ? ctx
+    : { ...ctx, transfers: TransferCoordinator.fromPlan(plan, ctx.observed.values(), options.transfer ?? { maxInternetPulls: Number.POSITIVE_INFINITY, copiesPerSource: 2 }, ctx.clock) };
+  // With LAN copies in the plan, the big models go first (see transferOrder).
+  const nodes = await Promise.all(plan.nodes.map((np) => limit(() => startNode(np, withTransfers, options)).then((finish) => finish())));
   const fleet = await applyFleetSteps(plan.fleet, ctx, options);
   return { nodes, fleet, aborted: options.signal?.aborted ?? false, durationMs: ctx.clock.now() - started };
 }

@@ -107,8 +107,8 @@ export function teeProgress(a: ProgressRenderer, b: Partial<ProgressSink>): Prog
 
 export function renderBar(p: PullProgress, width: number): string {
   const pct = percentOf(p);
-  const label = `${p.node} ${p.model}`;
-  const tail = ` ${String(pct).padStart(3)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}`;
+  const label = `${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}`;
+  const tail = ` ${String(pct).padStart(3)}% ${formatBytes(p.completed)}/${formatBytes(p.total)}${formatRate(p)}`;
   const barWidth = Math.max(10, Math.min(40, width - label.length - tail.length - 4));
   const filled = Math.round((pct / 100) * barWidth);
   return `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
@@ -147,7 +147,7 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
 
   return {
     stepStarted(step) {
-      if (step.kind === 'pull-model' && step.node !== null) {
+      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
         const p: PullProgress = { node: step.node, model: step.model, status: 'starting', completed: 0, total: step.bytes };
         bars.set(`${step.node}\u0000${step.model}`, p);
         if (options.tty) {
@@ -155,12 +155,12 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
           drawBars();
         } else {
           lastLine.set(`${step.node}\u0000${step.model}`, { at: now(), pct: 0 });
-          options.write(`pulling ${step.node} ${step.model} (${formatBytes(step.bytes)})\n`);
+          options.write(`${step.kind === 'copy-model' ? 'copying' : 'pulling'} ${step.node} ${step.model} (${formatBytes(step.bytes)})\n`);
         }
       }
     },
     stepFinished(step, result) {
-      if (step.kind === 'pull-model' && step.node !== null) {
+      if ((step.kind === 'pull-model' || step.kind === 'copy-model') && step.node !== null) {
         bars.delete(`${step.node}\u0000${step.model}`);
         lastLine.delete(`${step.node}\u0000${step.model}`);
       }
@@ -184,7 +184,7 @@ export function createProgress(options: ProgressOptions): ProgressRenderer {
       const crossed = Math.floor(pct / stepPercent) > Math.floor(last.pct / stepPercent);
       if (crossed || now() - last.at >= intervalMs) {
         lastLine.set(key, { at: now(), pct });
-        options.write(`pulling ${p.node} ${p.model}: ${pct}% (${formatBytes(p.completed)} of ${formatBytes(p.total)}) ${p.status}\n`);
+        options.write(`${p.source?.startsWith('lan:') === true ? 'copying' : 'pulling'} ${p.node} ${p.model}${p.source === undefined ? '' : ` (${describeSource(p.source)})`}: ${pct}% (${formatBytes(p.completed)} of ${formatBytes(p.total)})${formatRate(p)} ${p.status}\n`);
       }
     },
     close() {

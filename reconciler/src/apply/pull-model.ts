@@ -9,6 +9,7 @@ import type { OllamaLike, StepOutcome } from './context.ts';
 import { runRemote, type NodeRuntime } from './node-runtime.ts';
 import { diskFreeCommand } from './step-commands.ts';
 import { parseDfPk } from '../observe/parse-system.ts';
+import { createRateMeter, type RateMeter } from './progress.ts';
 
 const GB = 1e9;
 
@@ -60,6 +61,22 @@ function sameModel(a: string, b: string): boolean {
   return normalizeModelRef(a) === normalizeModelRef(b);
 }
 
+/** /api/tags on the node lists the model: its digest and size (the proof a pull or copy worked). */
+export async function verifyListed(rt: NodeRuntime, model: string): Promise<{ name: string; digest: string; size: number }> {
+  const { client, url } = clientFor(rt);
+  let listed: { name: string; digest: string; size: number } | undefined;
+  try {
+    const tags = await client.list();
+    listed = tags.models.find((m) => sameModel(m.name, model) || (m.model !== undefined && sameModel(m.model, model)));
+  } catch (err) {
+    throw toCommandError(`GET ${url}/api/tags after adding ${model}`, err);
+  }
+  if (!listed || !listed.digest) {
+    throw new CommandError('http-transient', `${model} was added on ${rt.node} but /api/tags does not list it`);
+  }
+  return listed;
+}
+
 export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Promise<StepOutcome> {
   const { client, url } = clientFor(rt);
   const margin = rt.options.diskMarginBytes;
@@ -72,15 +89,53 @@ export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Pr
     };
   }
   await waitForOllama(rt, client, url);
+  const co = rt.ctx.transfers;
+  let release: (() => void) | undefined;
+  try {
+    release = await co?.acquireInternet(rt.signal, step.bytes);
+  } catch {
+    throw new CommandError('aborted', `pull of ${step.model} on ${rt.node} was stopped while waiting for an internet slot`);
+  }
+  // Totals per layer digest: the stream reports one layer at a time; kept across paused and resumed streams.
+  const layers = new Map<string, { completed: number; total: number }>();
+  const meter = createRateMeter(() => rt.ctx.clock.now());
+  const deadline = rt.ctx.clock.now() + rt.options.pullTimeoutMs;
+  let paused = 0;
+  try {
+    for (;;) {
+      const pause = await pullStream(rt, client, step, layers, meter, deadline);
+      if (pause === 0) break;
+      // Over the fleet's rate cap: Ollama has no rate limit, so the pull stops and resumes from its partial files.
+      paused += pause;
+      release?.();
+      release = undefined;
+      await rt.ctx.clock.sleep(pause, rt.signal).catch(() => {
+        throw new CommandError('aborted', `pull of ${step.model} on ${rt.node} was stopped (partial data stays on the node; the next apply resumes it)`);
+      });
+      release = await co?.acquireInternet(rt.signal, step.bytes);
+    }
+  } finally {
+    release?.();
+  }
+  const listed = await verifyListed(rt, step.model);
+  co?.settle(rt.node, step.model, listed.digest);
+  rt.pulledBytes += listed.size;
+  const capped = paused > 0 ? `; paused ${(paused / 1000).toFixed(1)} s to stay under the internet cap` : '';
+  return { status: 'ok', changed: true, detail: `internet pull: ${step.model} ${listed.digest.slice(0, 12)} (${formatGB(listed.size)})${capped}` };
+}
 
+/** One pull stream; returns 0 when the pull finished, or how long to pause (ms) before resuming it. */
+async function pullStream(
+  rt: NodeRuntime, client: OllamaLike, step: StepOf<'pull-model'>, layers: Map<string, { completed: number; total: number }>,
+  meter: RateMeter, deadline: number,
+): Promise<number> {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), rt.options.pullTimeoutMs);
+  const timer = setTimeout(() => timeout.abort(), Math.max(1, deadline - rt.ctx.clock.now()));
   const onAbort = (): void => timeout.abort();
   rt.signal?.addEventListener('abort', onAbort, { once: true });
   let stream: Awaited<ReturnType<OllamaLike['pull']>> | undefined;
-  // Totals per layer digest: the stream reports one layer at a time.
-  const layers = new Map<string, { completed: number; total: number }>();
   let lastStatus = 'starting';
+  let pause = 0;
   try {
     stream = await client.pull({ model: step.model, stream: true });
     const s = stream;
@@ -88,16 +143,27 @@ export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Pr
     if (timeout.signal.aborted) s.abort();
     for await (const p of s) {
       lastStatus = p.status;
-      if (p.digest && typeof p.total === 'number') layers.set(p.digest, { completed: p.completed ?? 0, total: p.total });
+      if (p.digest && typeof p.total === 'number') {
+        const before = layers.get(p.digest)?.completed ?? 0;
+        const now = p.completed ?? 0;
+        layers.set(p.digest, { completed: now, total: p.total });
+        if (now > before) pause = rt.ctx.transfers?.tookInternet(now - before) ?? 0;
+      }
       let completed = 0;
       let total = 0;
       for (const l of layers.values()) {
         completed += l.completed;
         total += l.total;
       }
-      rt.ctx.progress.pullProgress({ node: rt.node, model: step.model, status: p.status, completed, total: Math.max(total, step.bytes) });
+      total = Math.max(total, step.bytes);
+      rt.ctx.progress.pullProgress({ node: rt.node, model: step.model, status: p.status, completed, total, source: 'internet', ...meter.sample(completed, total) });
+      if (pause > 0) {
+        s.abort();
+        return pause;
+      }
     }
   } catch (err) {
+    if (pause > 0) return pause;
     if (rt.signal?.aborted) throw new CommandError('aborted', `pull of ${step.model} on ${rt.node} was stopped (partial data stays on the node; the next apply resumes it)`);
     if (timeout.signal.aborted) {
       throw new CommandError('failed', `pull of ${step.model} on ${rt.node} did not finish within ${Math.round(rt.options.pullTimeoutMs / 1000)} s (last: ${lastStatus}); the next apply resumes it`);
@@ -113,20 +179,7 @@ export async function pullModel(rt: NodeRuntime, step: StepOf<'pull-model'>): Pr
     clearTimeout(timer);
     rt.signal?.removeEventListener('abort', onAbort);
   }
-
-  // Verification: /api/tags lists the model, with its digest.
-  let listed: { name: string; digest: string; size: number } | undefined;
-  try {
-    const tags = await client.list();
-    listed = tags.models.find((m) => sameModel(m.name, step.model) || (m.model !== undefined && sameModel(m.model, step.model)));
-  } catch (err) {
-    throw toCommandError(`GET ${url}/api/tags after pulling ${step.model}`, err);
-  }
-  if (!listed || !listed.digest) {
-    throw new CommandError('http-transient', `pull of ${step.model} on ${rt.node} reported success but /api/tags does not list it`);
-  }
-  rt.pulledBytes += listed.size;
-  return { status: 'ok', changed: true, detail: `${step.model} ${listed.digest.slice(0, 12)} (${formatGB(listed.size)})` };
+  return 0;
 }
 
 export async function removeModel(rt: NodeRuntime, step: StepOf<'remove-model'>): Promise<StepOutcome> {

@@ -9,6 +9,8 @@ import { Ollama } from 'ollama';
 import { FleetError } from '../errors.ts';
 import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../model/desired.ts';
+import type { TransferSettings } from '../schema/fleet.ts';
+import type { TransferLimits } from './transfers.ts';
 import { createGuard, guardedFetch, loopbackOnly, type ConnectionGuard } from '../net/guard.ts';
 import { createConnectionPool, ollamaUrlFor, type ConnectionPool } from '../observe/connections.ts';
 import { observeFleet } from '../observe/observe-fleet.ts';
@@ -134,6 +136,18 @@ async function loadDesired(dir: string, today: string, write: (t: string) => voi
     throw new FleetError('invalid-fleet', `${dir} is invalid (${errors} error${errors === 1 ? '' : 's'} above): nothing was changed on any node. Fix the files and run again.`);
   }
   return result.desired;
+}
+
+/** fleet.yaml `transfer` as the executor's limits: the cap is line_mbps x cap_percent, in bytes per second. */
+export function transferLimitsOf(transfer: TransferSettings | undefined, linkGbps?: Readonly<Record<string, number>>): TransferLimits {
+  const internet = transfer?.internet;
+  const cap = internet?.line_mbps !== undefined && internet.cap_percent !== undefined ? (internet.line_mbps * 1e6 / 8) * (internet.cap_percent / 100) : undefined;
+  return {
+    maxInternetPulls: transfer?.mode === 'internet' && internet?.max_pulls === undefined ? Number.POSITIVE_INFINITY : internet?.max_pulls ?? 1,
+    copiesPerSource: transfer?.lan?.copies_per_source ?? 4,
+    ...(linkGbps !== undefined ? { linkGbps } : {}),
+    ...(cap !== undefined ? { capBytesPerSecond: cap } : {}),
+  };
 }
 
 /** A node is converged when the plan after applying has nothing left for it. */
@@ -297,6 +311,7 @@ async function applyWithPool(options: RunApplyOptions, s: Session): Promise<RunA
     retries: reconcile.retries ?? 2,
     backoffMaxMs: Math.min((reconcile.backoff_max_s ?? 900) * 1000, 60_000),
     diskMarginBytes: settings.memory.disk_margin_gb * 1e9,
+    transfer: transferLimitsOf(settings.transfer, Object.fromEntries(desired.nodes.map((n) => [n.name, desired.hardware[n.hardware]?.ethernet_gbps ?? 1]))),
     ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };

@@ -17,6 +17,7 @@ import {
 import { pullModel, removeModel } from './pull-model.ts';
 import { parseCrontab } from '../observe/parse-crontab.ts';
 import { MANAGED_PATHS } from '../model/mac-layout.ts';
+import { copyModel } from './copy-model.ts';
 
 const ok = (changed: boolean, detail?: string): StepOutcome => (detail === undefined ? { status: 'ok', changed } : { status: 'ok', changed, detail });
 
@@ -204,6 +205,7 @@ export async function runStep(rt: NodeRuntime, step: Step): Promise<StepOutcome>
     case 'restart-agent': return restartAgent(rt, step);
     case 'unload-agent': return unloadAgent(rt, step);
     case 'pull-model': return pullModel(rt, step);
+    case 'copy-model': return copyModel(rt, step);
     case 'remove-model': return removeModel(rt, step);
     case 'set-crontab': return setCrontab(rt, step);
     case 'register': return register(rt, step);

@@ -16,7 +16,7 @@ import type { StepOf } from '../model/steps.ts';
  * an empty one as no name at all: the schemas never let either through, and
  * this refuses them again here.
  */
-function operand(value: string, what: string): string {
+export function operand(value: string, what: string): string {
   if (value.startsWith('-')) throw new FleetError('invalid-input', `${what} ${JSON.stringify(value)} starts with "-": a command on the node would read it as an option`);
   if (value === '') throw new FleetError('invalid-input', `${what} is empty: a command on the node would read it as no name at all`);
   return value;

@@ -46,8 +46,19 @@ export type Step = StepBase & (
   | { kind: 'restart-agent'; label: string }
   /** `launchctl bootout`, then delete the plist so the agent does not come back at the next login. */
   | { kind: 'unload-agent'; label: string; plist_path: string }
-  /** Seed 4c.6: pull through the Ollama API; bytes for the disk check and ordering (small first). */
-  | { kind: 'pull-model'; model: string; bytes: number }
+  /**
+   * Seed 4c.6: pull through the Ollama API; bytes for the disk check and ordering (small first).
+   * `lan_targets`: nodes that copy the model from this one afterwards (plan/distribute-models.ts);
+   * `cache`: pulled only so peers can copy it (the cache node), not desired here.
+   */
+  | { kind: 'pull-model'; model: string; bytes: number; lan_targets?: string[]; cache?: boolean }
+  /**
+   * A LAN copy from a peer Mac over SSH (apply/copy-model.ts): the blobs stream source -> target,
+   * each verified against its sha256, the manifest written last. `source` is the planned peer,
+   * `peers` the others that may serve it (in order); `fallback` what happens when none can:
+   * an internet pull, or (a node that may not use the internet) a failure that says so.
+   */
+  | { kind: 'copy-model'; model: string; bytes: number; source: string; peers: string[]; fallback: 'internet' | 'none' }
   /** Only when pruning is on. */
   | { kind: 'remove-model'; model: string; bytes: number }
   /** Seed 4c.8: the heartbeat crontab line, replaced (never appended); null removes it. */
@@ -71,7 +82,7 @@ export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export const STEP_KINDS = [
   'set-hostname', 'install-homebrew', 'install-package', 'uninstall-package', 'make-dirs', 'write-file', 'install-secret',
-  'stop-brew-service', 'load-agent', 'restart-agent', 'unload-agent', 'pull-model', 'remove-model',
+  'stop-brew-service', 'load-agent', 'restart-agent', 'unload-agent', 'pull-model', 'copy-model', 'remove-model',
   'set-crontab', 'register', 'write-generated', 'reload-openclaw', 'manual',
 ] as const satisfies readonly StepKind[];
 
@@ -120,9 +131,24 @@ export function isManual(step: Step): step is StepOf<'manual'> {
   return step.kind === 'manual';
 }
 
+/** How one model reaches the nodes that lack it (plan/distribute-models.ts). */
+export interface ModelRoute {
+  model: string;
+  /** Bytes of one copy of the model (the catalog's size). */
+  bytes: number;
+  /** Nodes that pull it from the internet (one in lan mode; every target in internet mode). */
+  internet: string[];
+  /** LAN copies, grouped by planned source: `virtuoso -> tempo, cadence`. */
+  lan: { source: string; targets: string[] }[];
+  internet_bytes: number;
+  lan_bytes: number;
+}
+
 export interface Plan {
   /** Sorted by node name. */
   nodes: NodePlan[];
   /** Fleet-level steps on Bob (generated files, OpenClaw reload). */
   fleet: Step[];
+  /** Model distribution, when any node lacks a model: one route per model, by name. */
+  transfers?: ModelRoute[];
 }

@@ -25,7 +25,12 @@ export function describeStep(step: Step): string {
     case 'load-agent': return step.reload ? `Reload the launchd agent ${step.label} with its new plist.` : `Load and start the launchd agent ${step.label}.`;
     case 'restart-agent': return `Restart the launchd agent ${step.label}.`;
     case 'unload-agent': return `Unload the launchd agent ${step.label} and delete ${step.plist_path}.`;
-    case 'pull-model': return `Pull the model ${step.model}${step.bytes > 0 ? ` (${formatBytes(step.bytes)})` : ''}.`;
+    case 'pull-model': {
+      const size = step.bytes > 0 ? ` (${formatBytes(step.bytes)})` : '';
+      const lan = step.lan_targets !== undefined && step.lan_targets.length > 0 ? `, then serve it to ${step.lan_targets.join(', ')} over the LAN` : '';
+      return `Pull the model ${step.model}${size} from the internet${step.cache === true ? ' as the fleet\'s cache' : ''}${lan}.`;
+    }
+    case 'copy-model': return `Copy the model ${step.model}${step.bytes > 0 ? ` (${formatBytes(step.bytes)})` : ''} from ${step.source} over the LAN${step.fallback === 'internet' ? ' (an internet pull if no peer can serve it)' : ''}.`;
     case 'remove-model': return `Remove the model ${step.model}${step.bytes > 0 ? ` (frees ${formatBytes(step.bytes)})` : ''}.`;
     case 'set-crontab': return step.line === null ? 'Remove the heartbeat line from the crontab.' : `Set the heartbeat crontab line: ${step.line}`;
     case 'register': return `Register the node with Bob's registry API (${step.url}).`;
@@ -45,6 +50,7 @@ export function effectOf(step: Step): StepEffect {
     case 'install-package':
     case 'make-dirs':
     case 'pull-model':
+    case 'copy-model':
       return 'add';
     case 'set-hostname':
     case 'write-file':

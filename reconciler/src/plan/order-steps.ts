@@ -18,6 +18,7 @@ const RANK: Record<StepKind, number> = {
   'load-agent': 10,
   'restart-agent': 11,
   'pull-model': 12,
+  'copy-model': 12,
   'set-crontab': 13,
   'register': 14,
   'write-generated': 15,

@@ -4,7 +4,7 @@
 // topological order, so the same input always gives the same plan.
 import { normalizeModelRef, resolveNode, type Desired, type DesiredNode } from '../model/desired.ts';
 import { FleetError } from '../errors.ts';
-import type { Hardware } from '../schema/fleet.ts';
+import type { Hardware, TransferSettings } from '../schema/fleet.ts';
 import { MANAGED_FILES, type ManagedFileId, type ObservedFacts, type ObservedNode } from '../schema/observed.ts';
 import { crontabInSync, heartbeatLinesOf, registeredAtOf, renderDesiredFiles, selfRegistrationOf, wantedFiles, type DesiredFile, type FileContext } from './desired-files.ts';
 import { freshObservation } from './fresh-node.ts';
@@ -13,6 +13,7 @@ import {
   sshBootstrapStep, tofuStep,
 } from './manual-steps.ts';
 import { orderSteps } from './order-steps.ts';
+import { distributeModels, rewriteTransfers, type DistributionInput } from './distribute-models.ts';
 import type { Difference, NodePlan, NodeStatus, Plan, Step } from '../model/steps.ts';
 import { AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefix, homeOf, managedDirs } from '../model/mac-layout.ts';
 
@@ -46,7 +47,52 @@ export function plan(desired: Desired, observed: readonly ObservedNode[], option
     .filter((n) => wanted === undefined || wanted.has(n.name))
     .map((doc) => planNode(desired, resolveNode(desired, doc), byName.get(doc.name), options))
     .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
-  return { nodes, fleet: planFleet(options) };
+  const needs = nodes.flatMap((np) => np.steps.flatMap((s) => (s.kind === 'pull-model' && s.node !== null ? [{ node: s.node, model: s.model, bytes: s.bytes }] : [])));
+  if (needs.length === 0) return { nodes, fleet: planFleet(options) };
+  const distribution = distributeModels(distributionInput(desired, observed, nodes, needs));
+  return { nodes: rewriteTransfers(nodes, distribution.deliveries).map((np) => ({ ...np, steps: orderSteps(np.steps) })), fleet: planFleet(options), transfers: distribution.routes };
+}
+
+/**
+ * What the model distribution needs to know, from the plans just made: a node
+ * serves a model when it was observed with it (the pinned digest, if any), is
+ * active and reachable, and its plan does not remove that model.
+ */
+function distributionInput(desired: Desired, observed: readonly ObservedNode[], nodes: readonly NodePlan[], needs: DistributionInput['needs']): DistributionInput {
+  const transfer: TransferSettings = desired.settings.transfer ?? {};
+  const planOf = new Map(nodes.map((np) => [np.node, np]));
+  const docs = new Map(desired.nodes.map((d) => [d.name, resolveNode(desired, d)]));
+  const serving = (name: string): boolean => {
+    const np = planOf.get(name);
+    const doc = docs.get(name);
+    return doc !== undefined && doc.status === 'active' && doc.role.services.ollama && (np === undefined || np.status === 'in-sync' || np.status === 'drifted');
+  };
+  const holders: { node: string; model: string }[] = [];
+  for (const o of observed) {
+    if (o.reach.status !== 'ok' || o.facts === undefined || !serving(o.node)) continue;
+    const removing = new Set((planOf.get(o.node)?.steps ?? []).flatMap((s) => (s.kind === 'remove-model' ? [normalizeModelRef(s.model)] : [])));
+    for (const m of o.facts.ollama.models) {
+      const model = normalizeModelRef(m.name);
+      const pinned = desired.models[model]?.digest;
+      if (removing.has(model) || (pinned !== undefined && m.digest !== pinned)) continue;
+      holders.push({ node: o.node, model });
+    }
+  }
+  const allowed = transfer.internet_nodes === undefined ? undefined : new Set(transfer.internet_nodes);
+  const reached = new Set(observed.filter((o) => o.reach.status === 'ok').map((o) => o.node));
+  return {
+    mode: transfer.mode ?? 'lan',
+    copiesPerSource: transfer.lan?.copies_per_source ?? 2,
+    ...(transfer.cache_node !== undefined ? { cacheNode: transfer.cache_node } : {}),
+    nodes: [...docs.values()].map((d) => ({
+      name: d.name,
+      linkGbps: d.hardware?.ethernet_gbps ?? 1,
+      internet: allowed === undefined || allowed.has(d.name),
+      canCache: serving(d.name) && reached.has(d.name),
+    })),
+    needs,
+    holders,
+  };
 }
 
 /** 0 nothing to do, 2 changes (or drift) pending, 1 a node is in error (like terraform plan -detailed-exitcode). */

@@ -1,5 +1,5 @@
 // The plan for scripts: `fleet plan --format json`, valid against schema/plan.ts.
-import type { NodeStatus, Plan, Step } from '../model/steps.ts';
+import type { ModelRoute, NodeStatus, Plan, Step } from '../model/steps.ts';
 import { describeStep, effectOf, type StepEffect } from './describe-step.ts';
 import { summarizePlan, type PlanSummary } from './summarize-plan.ts';
 import { planSchema } from '../schema/plan.ts';
@@ -13,6 +13,7 @@ export interface PlanJson {
   summary: PlanSummary;
   nodes: { node: string; status: NodeStatus; summary: string; differences: Difference[]; steps: StepJson[]; notes?: string[] }[];
   fleet: StepJson[];
+  transfers?: ModelRoute[];
 }
 
 function stepJson(step: Step): StepJson {
@@ -26,6 +27,7 @@ export function toPlanJson(plan: Plan): PlanJson {
     summary: summarizePlan(plan),
     nodes: plan.nodes.map((n) => ({ ...n, steps: n.steps.map(stepJson) })),
     fleet: plan.fleet.map(stepJson),
+    ...(plan.transfers !== undefined ? { transfers: plan.transfers } : {}),
   };
 }
 

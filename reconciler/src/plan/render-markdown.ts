@@ -1,6 +1,7 @@
 // The plan as a pull-request comment: a summary table, then one collapsible
 // section per node. Observed text is escaped: a hostile hostname cannot close
 // a <details> or inject a link.
+import { renderTransfers } from './render-text.ts';
 import { describeStep } from './describe-step.ts';
 import { formatBytes } from './manual-steps.ts';
 import { describeSummary, printable, summarizePlan } from './summarize-plan.ts';
@@ -41,6 +42,7 @@ function stepDetails(step: Step): string[] {
     case 'write-file': return [`   - ${codeSpan(step.path)}, mode ${step.mode.toString(8)}, ${step.content.length} bytes`];
     case 'pull-model':
     case 'remove-model': return step.bytes > 0 ? [`   - ${formatBytes(step.bytes)}`] : [];
+    case 'copy-model': return [`   - ${formatBytes(step.bytes)} from ${escapeMarkdown(step.source)} over the LAN${step.fallback === 'internet' ? ', an internet pull if no peer can serve it' : ''}`];
     case 'set-crontab': return [`   - ${step.line === null ? 'remove the heartbeat line' : codeSpan(step.line)}`];
     case 'register': return [`   - ${codeSpan(JSON.stringify(step.payload))}`];
     case 'set-hostname':
@@ -97,6 +99,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
     out.push(`| ${escapeMarkdown(np.node)} | ${STATUS_ICON[np.status]} ${np.status} | ${np.steps.length} | ${manual} | ${escapeMarkdown(np.summary)} |`);
   }
   out.push('');
+  if (plan.transfers !== undefined && plan.transfers.length > 0) out.push('#### Models', '', ...renderTransfers(plan.transfers).map((l) => `- ${escapeMarkdown(l)}`), '');
   for (const np of plan.nodes) out.push(...renderNode(np));
   if (plan.fleet.length > 0) out.push('#### Fleet (Bob)', '', ...renderSteps(plan.fleet), '');
   out.push(summary.exit_code === 0 ? '**No changes.**' : summary.exit_code === 2 ? '**Changes pending**: `fleet apply` converges the fleet after merge.' : '**Errors**: some nodes need a person first (see above).');

@@ -1,8 +1,9 @@
 // The plan for a terminal. Colours only when asked (the CLI asks on a TTY).
 import { describeStep, effectOf, type StepEffect } from './describe-step.ts';
 import { formatBytes } from './manual-steps.ts';
+import { describeRoute, transferTotals } from './distribute-models.ts';
 import { STATUS_ORDER, describeSummary, printable, summarizePlan } from './summarize-plan.ts';
-import { assertNever, type Difference, type NodePlan, type NodeStatus, type Plan, type Step } from '../model/steps.ts';
+import { assertNever, type Difference, type ModelRoute, type NodePlan, type NodeStatus, type Plan, type Step } from '../model/steps.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -25,6 +26,7 @@ function detailsOf(step: Step): string[] {
     case 'manual': return step.instructions;
     case 'pull-model':
     case 'remove-model': return step.bytes > 0 ? [`size: ${formatBytes(step.bytes)}`] : [];
+    case 'copy-model': return [`size: ${formatBytes(step.bytes)}; source: ${step.source}${step.peers.length > 0 ? `, else ${step.peers.join(', ')}` : ''}; fallback: ${step.fallback === 'internet' ? 'internet pull' : 'none (may not use the internet)'}`];
     case 'register': return [`payload: ${JSON.stringify(step.payload)}`];
     case 'set-crontab':
     case 'set-hostname':
@@ -43,6 +45,12 @@ function detailsOf(step: Step): string[] {
       return [];
     default: return assertNever(step);
   }
+}
+
+/** One line per model, then the bytes that will cross the internet and the LAN. */
+export function renderTransfers(routes: readonly ModelRoute[]): string[] {
+  const t = transferTotals(routes);
+  return [...routes.map((r) => describeRoute(r, formatBytes)), `internet: ${formatBytes(t.internet_bytes)} (${(t.distinct_bytes > 0 ? t.internet_bytes / t.distinct_bytes : 0).toFixed(1)}x the ${formatBytes(t.distinct_bytes)} of distinct models); LAN: ${formatBytes(t.lan_bytes)}`];
 }
 
 function renderDifference(d: Difference): string {
@@ -79,6 +87,7 @@ export function renderText(plan: Plan, options: TextOptions): string {
   const paint: Paint = options.color ? (code, text) => `\u001b[${code}m${text}\u001b[0m` : (_code, text) => text;
   const summary = summarizePlan(plan);
   const out = [`${paint('1', 'fleet plan')}: ${describeSummary(summary)}`, ''];
+  if (plan.transfers !== undefined && plan.transfers.length > 0) out.push(paint('1', 'models'), ...renderTransfers(plan.transfers).map((l) => `    ${printable(l)}`), '');
   for (const np of plan.nodes) out.push(...renderNode(np, paint, options), '');
   if (plan.fleet.length > 0) out.push(paint('1', 'fleet (Bob)'), ...renderSteps(plan.fleet, paint, '    '), '');
   out.push(summary.exit_code === 0 ? 'No changes: the fleet matches fleet/.' : summary.exit_code === 2 ? 'Changes pending: run fleet apply to converge.' : 'Errors: some nodes need a person before anything can change (see above).');

@@ -188,6 +188,7 @@ export const hardwareCatalogSchema = {
           ram_gb: { type: 'integer', minimum: 1, maximum: 1024, description: 'Installed memory in GB (GiB, as `sysctl hw.memsize` / 2^30).' },
           metal: { type: 'boolean', description: 'Ollama can use the GPU through Metal (Apple Silicon). Intel Macs run on the CPU.' },
           storage_gb: { type: 'integer', minimum: 1, maximum: 65536, description: 'Internal storage in GB.' },
+          ethernet_gbps: { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'Wired LAN link in Gbit/s: 1 (Gigabit Ethernet, the default when absent), 10 for a Mac Studio or a Mac mini built with 10 Gigabit Ethernet. LAN model copies and the simulator use it.' },
           ncpu: { type: 'integer', minimum: 1, maximum: 256, description: 'Logical CPUs (`sysctl hw.ncpu`).' },
           hw_model: { type: 'string', pattern: '^[A-Za-z]+[0-9]+,[0-9]+$', description: 'Model identifier (`sysctl hw.model`), e.g. Mac16,10.' },
           price_usd: { type: 'integer', minimum: 0, description: 'Approximate price, for capacity planning.' },
@@ -387,6 +388,31 @@ export const fleetSettingsSchema = {
         backoff_max_s: { type: 'number', minimum: 1, maximum: 86400, default: 900, description: 'Cap of the per-node backoff after failures.' },
       },
     },
+    transfer: {
+      type: 'object', additionalProperties: false,
+      description: 'How models reach the nodes: one internet pull per model, then copies between Macs over the LAN (README, "Models cross the internet once").',
+      properties: {
+        mode: { enum: ['lan', 'internet'], description: 'lan (the default): each missing model is pulled from the internet once and copied peer to peer over SSH; internet: every node pulls every model itself (the behaviour before LAN copies).' },
+        internet_nodes: { type: 'array', uniqueItems: true, maxItems: 256, items: { type: 'string', pattern: NODE_NAME }, description: 'Nodes that may pull from the internet; the others get their models over the LAN only. Absent: every node may.' },
+        cache_node: { type: 'string', pattern: NODE_NAME, description: 'A node (e.g. Bob, when it has the disk) that pulls each model the fleet lacks, so the workers copy it from there. It keeps those models even with prune on.' },
+        internet: {
+          type: 'object', additionalProperties: false,
+          description: 'The home line, shared by the household: the fleet stays under a cap.',
+          properties: {
+            line_mbps: { type: 'number', exclusiveMinimum: 0, maximum: 100000, description: 'Download rate of the line in Mbit/s, measured or from the contract.' },
+            cap_percent: { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'Share of line_mbps the fleet\'s pulls may use together (e.g. 60). Needs line_mbps. Absent: no rate cap.' },
+            max_pulls: { type: 'integer', minimum: 1, maximum: 64, description: 'Internet pulls at once, fleet-wide (1 when absent: the line is the bottleneck either way, and one at a time each model is whole, and copied onward, as early as it can be; unlimited with mode internet).' },
+          },
+        },
+        lan: {
+          type: 'object', additionalProperties: false,
+          description: 'Copies between Macs.',
+          properties: {
+            copies_per_source: { type: 'integer', minimum: 1, maximum: 16, description: 'Copies one source Mac serves at once, at most (4 when absent). Between equal links a source serves one at a time (the first target done serves too); a 10 GbE source serves up to 10 1 GbE targets at once, up to this limit.' },
+          },
+        },
+      },
+    },
     bob: {
       type: 'object', additionalProperties: false,
       description: 'How the daemon signs its commits. Where Bob writes and what it signals are Bob-local (~/.symphony/fleetd.yaml), never set here.',
@@ -411,5 +437,6 @@ export type FleetSettingsDoc = FromSchema<typeof fleetSettingsSchema>;
 export type Hardware = HardwareCatalogDoc['hardware'][string];
 export type ModelFacts = ModelCatalogDoc['models'][string];
 export type OllamaEnv = NonNullable<NodeDoc['ollama_env']>;
+export type TransferSettings = NonNullable<FleetSettingsDoc['transfer']>;
 export type RoutingRule = FleetSettingsDoc['openclaw']['routing_rules'][number];
 export type NodeWorkerDoc = NonNullable<NodeDoc['workers']>[number];

@@ -40,7 +40,10 @@ export const planStepSchema = {
     stepOf('load-agent', { label: { type: 'string' }, plist_path: { type: 'string' }, reload: { type: 'boolean' } }, ['label', 'plist_path', 'reload'] as const),
     stepOf('restart-agent', { label: { type: 'string' } }, ['label'] as const),
     stepOf('unload-agent', { label: { type: 'string' }, plist_path: { type: 'string' } }, ['label', 'plist_path'] as const),
-    stepOf('pull-model', { model: { type: 'string' }, bytes: { type: 'integer', minimum: 0 } }, ['model', 'bytes'] as const),
+    stepOf('pull-model', { model: { type: 'string' }, bytes: { type: 'integer', minimum: 0 }, lan_targets: stringList, cache: { type: 'boolean' } }, ['model', 'bytes'] as const),
+    stepOf('copy-model', {
+      model: { type: 'string' }, bytes: { type: 'integer', minimum: 0 }, source: { type: 'string' }, peers: stringList, fallback: { enum: ['internet', 'none'] },
+    }, ['model', 'bytes', 'source', 'peers', 'fallback'] as const),
     stepOf('remove-model', { model: { type: 'string' }, bytes: { type: 'integer', minimum: 0 } }, ['model', 'bytes'] as const),
     stepOf('set-crontab', { line: { type: ['string', 'null'] }, marker: { type: 'string' } }, ['line', 'marker'] as const),
     stepOf('register', { url: { type: 'string' }, payload: { type: 'object' } }, ['url', 'payload'] as const),
@@ -100,5 +103,20 @@ export const planSchema = {
       },
     },
     fleet: { type: 'array', items: planStepSchema },
+    transfers: {
+      type: 'array',
+      description: 'How each missing model reaches the nodes: the internet pull and the LAN copies, with their bytes.',
+      items: {
+        type: 'object', additionalProperties: false, required: ['model', 'bytes', 'internet', 'lan', 'internet_bytes', 'lan_bytes'],
+        properties: {
+          model: { type: 'string' },
+          bytes: { type: 'integer', minimum: 0 },
+          internet: stringList,
+          lan: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['source', 'targets'], properties: { source: { type: 'string' }, targets: stringList } } },
+          internet_bytes: { type: 'integer', minimum: 0 },
+          lan_bytes: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
   },
 } as const;

@@ -21,6 +21,7 @@ import { modelNameOf, readHardwareCatalog } from './hardware-profile.ts';
 import { fleetPathsOf, type FleetPaths } from './layout.ts';
 import type { PresetName } from './presets.ts';
 import { startSimNode, type SimNode } from './sim-node.ts';
+import { SimNetwork, type NetworkOptions } from './network.ts';
 
 export const DEFAULT_HARDWARE_CATALOG = fileURLToPath(new URL('../../../fleet/catalog/hardware.yaml', import.meta.url));
 /** Hardware of made-up nodes (--nodes N): the seed's recommended worker. */
@@ -54,6 +55,15 @@ export interface SimFleetOptions {
   /** Run crontab entries each minute (default true). */
   cron?: boolean;
   ollama?: { pullBytesPerSecond?: number; progressIntervalMs?: number };
+  /**
+   * The network as it is (network.ts): one internet line for the whole fleet
+   * and a LAN link per Mac from the hardware catalog (ethernet_gbps, 1 GbE when
+   * absent). Without it each node pulls at ollama.pullBytesPerSecond of its own
+   * and node-to-node streams are not metered.
+   */
+  network?: NetworkOptions;
+  /** The simulated registry's models (default: fleet/catalog/models.yaml of this repository). */
+  modelCatalogPath?: string;
   log?: (line: string) => void;
 }
 
@@ -84,6 +94,8 @@ export interface SimFleet {
   registryCalls(): readonly RegistryCall[];
   /** Requests a node made to anything off loopback: refused, and recorded here. */
   egressAttempts(): readonly EgressAttempt[];
+  /** The shared network, when the fleet has one: bytes over the line and the LAN, the line's samples. */
+  readonly network: SimNetwork | undefined;
   stop(): Promise<void>;
 }
 
@@ -165,6 +177,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
 
   const nodes: SimNode[] = [];
   const byName = new Map<string, SimNode>();
+  const network = options.network ? new SimNetwork(options.network) : undefined;
   let control: ControlEndpoint | undefined;
   let cronTimer: NodeJS.Timeout | undefined;
   const stopAll = async (): Promise<void> => {
@@ -186,6 +199,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
           if (!hardware) throw new FleetError('invalid-input', `node ${input.name}: unknown hardware id "${typeof input.hardware === 'string' ? input.hardware : input.hardware.model}"`);
           const ip = distinctIps ? nodeAddress(i, block) : '127.0.0.1';
           const nodePreset = input.preset ?? preset;
+          network?.addNode(input.name, ip, hardware.ethernet_gbps ?? 1);
           return startSimNode({
             stateDir,
             ip,
@@ -215,6 +229,8 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
             },
             ...(options.ollama ? { ollama: options.ollama } : {}),
             egressUrl: egress.url,
+            ...(network ? { network } : {}),
+            ...(options.modelCatalogPath !== undefined ? { modelCatalogPath: options.modelCatalogPath } : {}),
             log,
           });
         }),
@@ -289,6 +305,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     registryUrl,
     registryCalls: () => simBob?.calls() ?? [],
     egressAttempts: () => [...egress.attempts(), ...nodes.flatMap((n) => refusedByCurl(n))],
+    network,
     stop: stopAll,
   };
 }

@@ -21,6 +21,8 @@ import { runPlutil } from './plutil.ts';
 import { applyPreset, type PresetSpec } from './presets.ts';
 import { createSshFront, type SessionInfo, type SshFront } from './ssh-server.ts';
 import type { ServerChannel } from 'ssh2';
+import type { SimNetwork } from './network.ts';
+import { loadModelCatalog } from './ollama/catalog.ts';
 
 export interface SimNodeOptions {
   stateDir: string;
@@ -40,6 +42,10 @@ export interface SimNodeOptions {
   ollama?: { pullBytesPerSecond?: number; progressIntervalMs?: number };
   /** The fleet's egress trap (egress-trap.ts): where the node's proxy variables point. */
   egressUrl?: string;
+  /** The fleet's shared network (network.ts): pulls cross its line, peer SSH streams its LAN links. */
+  network?: SimNetwork;
+  /** The simulated registry's model catalog (default: the repository's). */
+  modelCatalogPath?: string;
   log?: (line: string) => void;
 }
 
@@ -219,6 +225,8 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     now,
     ...(options.ollama?.pullBytesPerSecond === undefined ? {} : { pullBytesPerSecond: options.ollama.pullBytesPerSecond }),
     ...(options.ollama?.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.ollama.progressIntervalMs }),
+    ...(options.network ? { openPullFlow: () => (options.network as SimNetwork).pullFlow(name) } : {}),
+    ...(options.modelCatalogPath !== undefined ? { catalog: loadModelCatalog(options.modelCatalogPath) } : {}),
   });
 
   // HTTP for both Ollama listeners; `slow` delays each request as well as each connection
@@ -236,7 +244,10 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
   // that port is taken (an Ollama of the host's own on 0.0.0.0) or shared.
   let external = createGatedListener({ host: options.ip, port: options.ip === '127.0.0.1' ? 0 : OLLAMA_PORT, onConnection: toHttp });
 
-  const sshFront: SshFront = createSshFront({ hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel });
+  const sshFront: SshFront = createSshFront({
+    hostKey: hostKeyPem, clientPublicKey: options.clientPublicKey, user: options.user, runCommand: runOnChannel,
+    authorizedKeysPath: join(paths.home, '.ssh', 'authorized_keys'),
+  });
   const ssh = createGatedListener({ host: options.ip, onConnection: (s) => sshFront.handle(s) });
 
   /** What macOS's sshd gives a session (and cron a job), plus the simulator's seams. */
@@ -280,13 +291,41 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
     }
   }
 
-  function runOnChannel(command: string | undefined, channel: ServerChannel, session: SessionInfo): void {
-    if (command !== undefined) commandLog.push(command);
+  function runOnChannel(requested: string | undefined, channel: ServerChannel, session: SessionInfo): void {
+    // A peer's per-copy key runs its forced command; what it asked for is SSH_ORIGINAL_COMMAND (sshd's way).
+    const command = session.forcedCommand ?? requested;
+    const original = session.forcedCommand !== undefined && requested !== undefined ? { SSH_ORIGINAL_COMMAND: requested } : {};
+    if (command !== undefined) commandLog.push(session.forcedCommand !== undefined ? `[forced] ${command} <- ${requested ?? ''}` : command);
     const start = (): void => {
       const [clientIp = '', clientPort = ''] = session.connection.split(' ');
-      const child = spawnInNode(command, { ...session.env, SSH_CONNECTION: session.connection, SSH_CLIENT: `${clientIp} ${clientPort} 22` });
+      const child = spawnInNode(command, { ...session.env, ...original, SSH_CONNECTION: session.connection, SSH_CLIENT: `${clientIp} ${clientPort} 22` });
       if (child.stdin) channel.pipe(child.stdin);
-      child.stdout?.pipe(channel, { end: false });
+      const peer = session.forcedCommand !== undefined ? options.network?.nodeByIp(session.clientIp) : undefined;
+      // Node to node: the bytes cross this Mac's uplink and the peer's downlink, at what they allow;
+      // the exit status goes only after the last byte did.
+      let flushed: Promise<void> = Promise.resolve();
+      if (peer !== undefined && options.network && child.stdout) {
+        const flow = options.network.lanFlow(name, peer);
+        const out = child.stdout;
+        let chain: Promise<void> = Promise.resolve();
+        let gone = false;
+        channel.on('close', () => {
+          gone = true;
+          flow.close();
+        });
+        out.on('data', (chunk: Buffer) => {
+          out.pause();
+          chain = chain.then(async () => {
+            await flow.take(chunk.length);
+            if (gone) return;
+            if (channel.write(chunk)) out.resume();
+            else channel.once('drain', () => out.resume());
+          });
+        });
+        flushed = new Promise((resolve) => out.on('end', () => resolve(chain.then(() => flow.close()))));
+      } else {
+        child.stdout?.pipe(channel, { end: false });
+      }
       child.stderr?.pipe(channel.stderr, { end: false });
       session.onSignal((sig) => killGroup(child, `SIG${sig}` as NodeJS.Signals));
       channel.on('close', () => killGroup(child, 'SIGHUP'));
@@ -294,13 +333,15 @@ export async function startSimNode(options: SimNodeOptions): Promise<SimNode> {
         channel.stderr.write(`sh: ${err.message}\n`);
       });
       child.on('close', (code, signal) => {
-        try {
-          if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
-          else channel.exit(code ?? 127);
-          channel.end();
-        } catch {
-          // the client went away first
-        }
+        void flushed.then(() => {
+          try {
+            if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+            else channel.exit(code ?? 127);
+            channel.end();
+          } catch {
+            // the client went away first
+          }
+        });
       });
     };
     const delay = faults.has('slow') ? numberParam(faults.get('slow'), 'ms', 300) : 0;

@@ -3,6 +3,7 @@
 // only; exec, shell, env and pty requests; the command itself runs in the
 // node's environment through runCommand (the real /bin/sh).
 import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
@@ -14,6 +15,59 @@ export interface SessionInfo {
   env: Record<string, string>;
   /** Signals the client sends to the running command (`TERM`, `KILL`, ...). */
   onSignal(listener: (name: string) => void): void;
+  /**
+   * The client logged in with a key from the node's ~/.ssh/authorized_keys
+   * (a peer Mac's per-copy key), not Bob's: its `command=`, run instead of
+   * what the client asked (which is then SSH_ORIGINAL_COMMAND), as sshd does.
+   */
+  forcedCommand?: string;
+  /** The client's address. */
+  clientIp: string;
+}
+
+/** One line of authorized_keys: its options (`restrict`, `from="..."`, `command="..."`) and key. */
+interface AuthorizedKey {
+  key: ParsedKey;
+  blob: Buffer;
+  from?: string[];
+  command?: string;
+}
+
+/** The lines of an authorized_keys file that parse; options as sshd reads them (quoted values may hold commas). */
+export function parseAuthorizedKeys(text: string): AuthorizedKey[] {
+  const out: AuthorizedKey[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^((?:[^\s"]|"(?:[^"\\]|\\.)*")*?)\s*(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256)\s+([A-Za-z0-9+/=]+)/.exec(line);
+    if (!m) continue;
+    const parsed = ssh2.utils.parseKey(`${m[2]} ${m[3]}`);
+    const one = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+    if (one === undefined || one instanceof Error) continue;
+    const entry: AuthorizedKey = { key: one, blob: one.getPublicSSH() };
+    for (const opt of (m[1] ?? '').match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? []) {
+      const kv = /^([A-Za-z-]+)(?:="((?:[^"\\]|\\.)*)")?$/.exec(opt.trim());
+      if (!kv) continue;
+      const value = kv[2]?.replace(/\\(.)/g, '$1');
+      if (kv[1] === 'from' && value !== undefined) entry.from = value.split(',');
+      if (kv[1] === 'command' && value !== undefined) entry.command = value;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+function fromMatches(patterns: readonly string[], ip: string): boolean {
+  let ok = false;
+  for (const p of patterns) {
+    const negate = p.startsWith('!');
+    const glob = new RegExp(`^${(negate ? p.slice(1) : p).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    if (glob.test(ip)) {
+      if (negate) return false;
+      ok = true;
+    }
+  }
+  return ok;
 }
 
 /** Runs `command` (undefined: a shell reading stdin) on the channel; must end it with exit + end. */
@@ -33,7 +87,7 @@ function parseOne(key: string): ParsedKey {
   return one;
 }
 
-export function createSshFront(options: { hostKey: string; clientPublicKey: string; user: string; runCommand: RunCommand }): SshFront {
+export function createSshFront(options: { hostKey: string; clientPublicKey: string; user: string; runCommand: RunCommand; authorizedKeysPath?: string }): SshFront {
   const allowed = parseOne(options.clientPublicKey);
   const allowedBlob = allowed.getPublicSSH();
   const clients = new Set<Connection>();
@@ -45,13 +99,30 @@ export function createSshFront(options: { hostKey: string; clientPublicKey: stri
       clients.add(client);
       client.on('close', () => clients.delete(client));
       client.on('error', () => undefined);
+      let forcedCommand: string | undefined;
       client.on('authentication', (ctx) => {
         if (ctx.method !== 'publickey' || ctx.username !== options.user) return ctx.reject(['publickey']);
         const blob = ctx.key.data;
         const same = ctx.key.algo === allowed.type && blob.length === allowedBlob.length && timingSafeEqual(blob, allowedBlob);
-        if (!same) return ctx.reject(['publickey']);
+        let key: ParsedKey = allowed;
+        let command: string | undefined;
+        if (!same) {
+          // sshd reads authorized_keys at each login: a key there, from an address its from= allows.
+          let text = '';
+          try {
+            text = options.authorizedKeysPath === undefined ? '' : readFileSync(options.authorizedKeysPath, 'utf8');
+          } catch {
+            // no file: Bob's key only
+          }
+          const entry = parseAuthorizedKeys(text).find((e) => e.key.type === ctx.key.algo && e.blob.length === blob.length && timingSafeEqual(e.blob, blob));
+          if (entry === undefined || (entry.from !== undefined && !fromMatches(entry.from, info.ip))) return ctx.reject(['publickey']);
+          key = entry.key;
+          command = entry.command;
+        }
         if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether this key would do
-        return allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject(['publickey']);
+        if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+        forcedCommand = command;
+        return ctx.accept();
       });
       client.on('ready', () => {
         client.on('session', (acceptSession) => {
@@ -77,11 +148,12 @@ export function createSshFront(options: { hostKey: string; clientPublicKey: stri
           session.on('x11', (_accept, reject) => reject?.());
           session.on('sftp', (_accept, reject) => reject?.());
           session.on('subsystem', (_accept, reject) => reject?.());
+          const forced = forcedCommand === undefined ? {} : { forcedCommand };
           session.on('exec', (accept, _reject, req) => {
-            options.runCommand(req.command, accept(), { connection, env: { ...env }, onSignal });
+            options.runCommand(req.command, accept(), { connection, env: { ...env }, onSignal, clientIp: info.ip, ...forced });
           });
           session.on('shell', (accept) => {
-            options.runCommand(undefined, accept(), { connection, env: { ...env }, onSignal });
+            options.runCommand(undefined, accept(), { connection, env: { ...env }, onSignal, clientIp: info.ip, ...forced });
           });
         });
       });

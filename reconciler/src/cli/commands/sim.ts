@@ -28,6 +28,8 @@ interface UpFlags {
   user?: string;
   registryUrl?: string;
   pullRate: string;
+  internetMbps?: string;
+  lanScale?: string;
 }
 
 function isAlive(pid: number): boolean {
@@ -101,6 +103,8 @@ async function runForeground(flags: UpFlags, paths: FleetPaths): Promise<void> {
       ...(flags.user ? { user: flags.user } : {}),
       ...(flags.registryUrl ? { registryUrl: flags.registryUrl } : {}),
       ollama: { pullBytesPerSecond: Number(flags.pullRate) * 1e6 },
+      // One internet line for the whole fleet and a LAN link per Mac, instead of a pull rate per node.
+      ...(flags.internetMbps !== undefined ? { network: { internetBytesPerSecond: (Number(flags.internetMbps) * 1e6) / 8, lanScale: Number(flags.lanScale ?? 1) } } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {
@@ -135,6 +139,8 @@ async function runBackground(flags: UpFlags, paths: FleetPaths): Promise<void> {
   if (flags.user) args.push('--user', flags.user);
   if (flags.registryUrl) args.push('--registry-url', flags.registryUrl);
   args.push('--pull-rate', flags.pullRate);
+  if (flags.internetMbps !== undefined) args.push('--internet-mbps', flags.internetMbps);
+  if (flags.lanScale !== undefined) args.push('--lan-scale', flags.lanScale);
   const logFd = openSync(paths.log, 'w');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], cwd: process.cwd(), env: process.env });
   closeSync(logFd);
@@ -188,9 +194,13 @@ export function register(program: Command): void {
     .option('--user <name>', 'SSH login name (default: fleet.yaml ssh.user, else admin)')
     .option('--registry-url <url>', "Bob's registry API (loopback) the nodes' heartbeats go to")
     .option('--foreground', 'run in this process until interrupted')
-    .option('--pull-rate <MB/s>', 'simulated download speed of model pulls (110: a fast home line)', '110')
+    .option('--pull-rate <MB/s>', 'simulated download speed of model pulls, per node (110: a fast home line)', '110')
+    .option('--internet-mbps <Mbit/s>', 'model the network instead: one internet line this fast for the whole fleet (e.g. 100), and a LAN link per Mac (1 GbE, 10 GbE on a Mac Studio)')
+    .option('--lan-scale <x>', 'with --internet-mbps: multiply every LAN link by this', '1')
     .action(async (flags: UpFlags) => {
       if (!(Number(flags.pullRate) > 0)) throw new FleetError('invalid-input', `--pull-rate ${JSON.stringify(flags.pullRate)}: give megabytes per second, e.g. 110`);
+      if (flags.internetMbps !== undefined && !(Number(flags.internetMbps) > 0)) throw new FleetError('invalid-input', `--internet-mbps ${JSON.stringify(flags.internetMbps)}: give the line's rate in Mbit/s, e.g. 100`);
+      if (!(Number(flags.lanScale ?? 1) > 0)) throw new FleetError('invalid-input', `--lan-scale ${JSON.stringify(flags.lanScale)}: give a positive number, e.g. 1`);
       if (flags.nodes !== undefined && flags.from !== undefined) throw new FleetError('invalid-input', 'use either --nodes or --from, not both');
       if (flags.nodes !== undefined && !/^[1-9][0-9]{0,3}$/.test(flags.nodes)) throw new FleetError('invalid-input', `--nodes ${flags.nodes}: give a number from 1 to 9999`);
       const paths = fleetPathsOf(resolve(flags.stateDir));

@@ -1,9 +1,10 @@
 // What the simulated registry serves for a model: a Docker-v2 style manifest
 // with a config blob and layers (weights, template, license, params), as
 // Ollama stores them. Small blobs have real content and real sha256 digests;
-// the weights are described only (digest derived from the name, size from the
+// so do weights up to MATERIALIZE_MAX_BYTES (a miniature catalog's); larger
+// weights are described only (digest derived from the name, size from the
 // catalog) and written as sparse files.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import type { ModelFacts } from '../../schema/fleet.ts';
 import { formatParameterSize } from './go-format.ts';
 
@@ -86,6 +87,29 @@ function configFor(facts: ModelFacts, diffIds: string[]): Buffer {
   }));
 }
 
+/**
+ * Weights up to this size get real bytes (a keystream derived from the
+ * model's name) and the real sha256 of them as their digest, so a LAN copy
+ * can verify them; above it they are sparse placeholders with a made-up
+ * digest, as before (a 42 GB model costs no disk).
+ */
+export const MATERIALIZE_MAX_BYTES = 64 * 1024 * 1024;
+
+// A cache of deterministic content, not state: the same ref and size always give the same bytes.
+const weightsCache = new Map<string, Buffer>();
+
+function weightsContent(ref: string, facts: ModelFacts, size: number): Buffer {
+  const key = `${ref} ${facts.quantization} ${size}`;
+  let content = weightsCache.get(key);
+  if (content === undefined) {
+    const seed = createHash('sha256').update(`simulated weights ${key}`).digest();
+    const cipher = createCipheriv('aes-128-ctr', seed.subarray(0, 16), seed.subarray(16, 32));
+    content = Buffer.concat([Buffer.from('GGUF'), cipher.update(Buffer.alloc(Math.max(0, size - 4))), cipher.final()]).subarray(0, size);
+    weightsCache.set(key, content);
+  }
+  return content;
+}
+
 export function planModel(ref: string, facts: ModelFacts): ModelPlan {
   const template = templateFor(ref, facts);
   const small: LayerPlan[] = [];
@@ -93,12 +117,17 @@ export function planModel(ref: string, facts: ModelFacts): ModelPlan {
   small.push(blob(MEDIA_LICENSE, Buffer.from(licenseFor(ref))));
   small.push(blob(MEDIA_PARAMS, Buffer.from(JSON.stringify(paramsFor(ref, facts)))));
   // The config depends on the layer digests, and the weights' size on the config's: size it with a placeholder first.
-  const weightsDigest = `sha256:${sha256(`simulated weights ${ref} ${facts.quantization} ${facts.size_bytes}`)}`;
-  const diffIds = [weightsDigest, ...small.map((l) => l.digest)];
-  const config = blob(MEDIA_CONFIG, configFor(facts, diffIds));
-  const smallBytes = small.reduce((n, l) => n + l.size, 0) + config.size;
+  const placeholderDigest = `sha256:${sha256(`simulated weights ${ref} ${facts.quantization} ${facts.size_bytes}`)}`;
+  const placeholderConfig = blob(MEDIA_CONFIG, configFor(facts, [placeholderDigest, ...small.map((l) => l.digest)]));
+  const smallBytes = small.reduce((n, l) => n + l.size, 0) + placeholderConfig.size;
   const weightsSize = Math.max(1, facts.size_bytes - smallBytes);
-  const layers: LayerPlan[] = [{ mediaType: MEDIA_MODEL, digest: weightsDigest, size: weightsSize }, ...small];
+  const content = weightsSize <= MATERIALIZE_MAX_BYTES ? weightsContent(ref, facts, weightsSize) : undefined;
+  const weights: LayerPlan = content === undefined
+    ? { mediaType: MEDIA_MODEL, digest: placeholderDigest, size: weightsSize }
+    : { mediaType: MEDIA_MODEL, digest: `sha256:${sha256(content)}`, size: weightsSize, content };
+  // A real digest has as many characters as the placeholder's, so the config keeps its size.
+  const config = blob(MEDIA_CONFIG, configFor(facts, [weights.digest, ...small.map((l) => l.digest)]));
+  const layers: LayerPlan[] = [weights, ...small];
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA_MANIFEST,

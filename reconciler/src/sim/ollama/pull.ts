@@ -8,6 +8,7 @@ import { findCatalogEntry, type ModelCatalog } from './catalog.ts';
 import { planModel, type LayerPlan } from './model-layers.ts';
 import { displayShortest, type ModelName } from './model-name.ts';
 import { splitIntoParts, type DownloadPart, type ModelStore } from './model-store.ts';
+import type { Flow } from '../network.ts';
 
 /** api.ProgressResponse; zero digest/total/completed are left out, as Go's omitempty does. */
 export interface ProgressLine {
@@ -42,6 +43,8 @@ export interface PullEnvironment {
   pullFail: () => PullFailFault | undefined;
   /** Called when a `once` pull-fail fault has fired. */
   clearPullFail: () => void;
+  /** The fleet's shared network (sim/network.ts): a download is a flow over the line; absent, bytesPerSecond per node. */
+  openFlow?: () => Flow;
 }
 
 export class PullError extends Error {}
@@ -112,6 +115,15 @@ class BlobDownload {
   }
 
   private async run(): Promise<void> {
+    const flow = this.env.openFlow?.();
+    try {
+      await this.runOn(flow);
+    } finally {
+      flow?.close();
+    }
+  }
+
+  private async runOn(flow: Flow | undefined): Promise<void> {
     this.persist(true);
     const ticks = this.total >= MULTI_TICK_BYTES ? MIN_TICKS : 1;
     const startedAt = this.completed;
@@ -121,8 +133,9 @@ class BlobDownload {
         this.persist(true);
         throw new PullError('context canceled');
       }
+      const most = Math.min(Math.ceil(this.total / ticks), this.total - this.completed);
       const perTick = Math.max(1, Math.floor(this.env.bytesPerSecond() * this.env.intervalMs / 1000));
-      let chunk = Math.min(perTick, Math.ceil(this.total / ticks), this.total - this.completed);
+      let chunk = flow === undefined ? Math.min(perTick, most) : flow.drain(most);
       const free = Math.floor(this.env.diskFreeBytes());
       const diskShort = chunk > free;
       if (diskShort) chunk = Math.max(0, free);

@@ -15,6 +15,7 @@ import { displayShortest, parseModelName } from './model-name.ts';
 import { ModelStore } from './model-store.ts';
 import { Puller, type PullFailFault } from './pull.ts';
 import { readRuntimeSettings, type RuntimeSettings, type ServeEnv } from './serve-env.ts';
+import type { Flow } from '../network.ts';
 
 export const SIM_OLLAMA_VERSION = '0.12.6';
 
@@ -39,6 +40,8 @@ export interface SimOllamaOptions {
   progressIntervalMs?: number;
   /** Server version /api/version reports. */
   version?: string;
+  /** A download's flow over the fleet's shared network (sim/network.ts); replaces pullBytesPerSecond. */
+  openPullFlow?: () => Flow;
 }
 
 export interface StoredModelInfo {
@@ -101,6 +104,7 @@ class SimOllamaNode implements SimOllama, OllamaApiContext {
       intervalMs: interval,
       pullFail: () => this.pullFailFault(),
       clearPullFail: () => this.faults.delete('pull-fail'),
+      ...(options.openPullFlow ? { openFlow: options.openPullFlow } : {}),
     });
   }
 
