@@ -9,14 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { runApply } from '../src/apply/run-apply.ts';
 import { loadFleet } from '../src/load/load-fleet.ts';
-import { createGuard } from '../src/net/guard.ts';
-import { createConnectionPool } from '../src/observe/connections.ts';
-import { observeFleet } from '../src/observe/observe-fleet.ts';
-import { readTargets } from '../src/observe/read-targets.ts';
-import { plan } from '../src/plan/plan.ts';
 import { renderText } from '../src/plan/render-text.ts';
+import { createContext } from '../src/reconcile/context.ts';
+import { judgeOutcome } from '../src/reconcile/outcome.ts';
+import { reconcile } from '../src/reconcile/reconcile.ts';
 import { startSimFleet } from '../src/sim/fleet.ts';
 
 process.env.FLEET_LOOPBACK_ONLY = '1';
@@ -45,26 +42,14 @@ interface JobResult { ms: number; exitCode: number; steps: number }
 
 async function runJob(job: Job): Promise<JobResult> {
   const t0 = performance.now();
-  if (job.kind === 'apply') {
-    const r = await runApply({
-      fleetDir: job.fleetDir, targetsFile: job.targetsFile, yes: true, prune: false, dryRun: false,
-      generatedDir: job.generatedDir, today: TODAY, tty: false, write: () => {}, confirm: () => Promise.resolve(false),
-    });
-    return { ms: performance.now() - t0, exitCode: r.exitCode, steps: r.plan.nodes.reduce((n, p) => n + p.steps.length, 0) };
-  }
-  // What `fleet plan` does: load and validate, observe, plan, render.
+  // Both sides load and validate, then reconcile: apply to the end, plan as a dry run (what `fleet plan` does) and render.
   const loaded = await loadFleet(job.fleetDir, { today: TODAY });
   if (!loaded.desired) throw new Error('bench fleet is invalid');
-  const guard = createGuard({ loopbackOnly: true });
-  const pool = createConnectionPool(loaded.desired, { targets: await readTargets(job.targetsFile), guard });
-  try {
-    const observed = await observeFleet(loaded.desired, pool, { guard });
-    const p = plan(loaded.desired, observed, { prune: false, registryUrl: 'http://127.0.0.1:1', today: TODAY });
-    renderText(p, { color: false });
-    return { ms: performance.now() - t0, exitCode: 0, steps: p.nodes.reduce((n, x) => n + x.steps.length, 0) };
-  } finally {
-    pool.close();
-  }
+  const ctx = await createContext({ generatedDir: job.generatedDir, targetsFile: job.targetsFile });
+  const r = await reconcile(ctx, { desired: loaded.desired, prune: false, today: TODAY, dryRun: job.kind === 'plan' });
+  if (job.kind === 'plan') renderText(r.plan, { color: false });
+  const exitCode = job.kind === 'plan' ? 0 : judgeOutcome(r).exitCode;
+  return { ms: performance.now() - t0, exitCode, steps: r.plan.nodes.reduce((n, p) => n + p.steps.length, 0) };
 }
 
 if (!isMainThread) {

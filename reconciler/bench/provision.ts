@@ -25,7 +25,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runApply } from '../src/apply/run-apply.ts';
+import { loadFleet } from '../src/load/load-fleet.ts';
+import { createContext } from '../src/reconcile/context.ts';
+import { judgeOutcome } from '../src/reconcile/outcome.ts';
+import { reconcile } from '../src/reconcile/reconcile.ts';
 import { startSimFleet } from '../src/sim/fleet.ts';
 import { readFleetSource } from '../src/sim/fleet-source.ts';
 import { writeMiniatureFleet, type MiniatureNode } from '../src/sim/miniature.ts';
@@ -92,17 +95,17 @@ function ownCpuMs(): number {
 async function runBob(job: BobJob): Promise<BobResult> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const r = await runApply({
-    fleetDir: job.fleetDir, targetsFile: job.targetsFile, yes: true, prune: false, dryRun: false,
-    generatedDir: join(job.root, 'generated'), today: TODAY, tty: false, write: () => undefined, confirm: () => Promise.resolve(false),
-  });
+  const loaded = await loadFleet(job.fleetDir, { today: TODAY });
+  if (!loaded.desired) throw new Error('bench fleet is invalid');
+  const ctx = await createContext({ generatedDir: join(job.root, 'generated'), targetsFile: job.targetsFile });
+  const r = await reconcile(ctx, { desired: loaded.desired, prune: false, today: TODAY, dryRun: false });
   const c = process.cpuUsage(c0);
   const after = r.after ?? r.plan;
   return {
     wallMs: performance.now() - t0,
     cpuMs: (c.user + c.system) / 1000,
     converged: after.nodes.filter((n) => n.status === 'in-sync').map((n) => n.node),
-    exitCode: r.exitCode,
+    exitCode: judgeOutcome(r).exitCode,
     distinctBytes: (r.plan.transfers ?? []).reduce((n, t) => n + (t.internet.length > 0 ? t.bytes : 0), 0),
   };
 }

@@ -402,7 +402,7 @@ describe('register', () => {
   it('a 500 is a warning, not a failure', async () => {
     const reg = await registry(500);
     const logger = recordingLogger();
-    const result = await applyPlan({ nodes: [nodePlan('a', [step('a', { kind: 'register', url: reg.url, payload }, 'register')])], fleet: [] }, makeContext({ pool: fakePool({}), logger }), options);
+    const result = await applyPlan({ nodes: [nodePlan('a', [step('a', { kind: 'register', url: reg.url, payload }, 'register')])], fleet: [] }, makeContext({ pool: fakePool({}), log: logger }), options);
     expect(result.nodes[0]?.status).toBe('converged');
     expect(result.nodes[0]?.steps[0]?.status === 'ok' && result.nodes[0].steps[0].warning).toMatch(/HTTP 500/);
     expect(logger.lines.some((l) => l.level === 'warn')).toBe(true);

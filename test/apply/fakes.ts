@@ -2,7 +2,8 @@
 // Ollama client and an instant clock. Real code paths, fake peers.
 import type { ExecOptions, ExecResult, RemoteSession } from '../../reconciler/src/net/remote.ts';
 import type { ShellLine } from '../../reconciler/src/shell/quote.ts';
-import type { ApplyContext, ApplyLogger, Clock, OllamaLike, ProgressSink, PullProgress, PullStream, SessionSource, StepResult } from '../../reconciler/src/apply/context.ts';
+import type { Clock, Log } from '../../reconciler/src/ports.ts';
+import type { ApplyContext, OllamaLike, ProgressSink, PullProgress, PullStream, SessionSource, StepResult } from '../../reconciler/src/apply/context.ts';
 import type { ObservedNode } from '../../reconciler/src/schema/observed.ts';
 import type { Step } from '../../reconciler/src/model/steps.ts';
 import { createGuard } from '../../reconciler/src/net/guard.ts';
@@ -56,7 +57,7 @@ export function fakePool(handlers: Record<string, Handler>, refuse: Record<strin
   };
 }
 
-export function instantClock(): Clock & { sleeps: number[] } {
+export function instantClock(): Pick<Clock, 'now' | 'sleep'> & { sleeps: number[] } {
   let t = 0;
   const sleeps: number[] = [];
   return {
@@ -71,13 +72,14 @@ export function instantClock(): Clock & { sleeps: number[] } {
   };
 }
 
-export function recordingLogger(): ApplyLogger & { lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {
+export function recordingLogger(): Log & { lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
   return {
     lines,
-    info: (fields, msg) => lines.push({ level: 'info', msg, fields }),
-    warn: (fields, msg) => lines.push({ level: 'warn', msg, fields }),
-    error: (fields, msg) => lines.push({ level: 'error', msg, fields }),
+    debug: (fields, msg) => lines.push({ level: 'debug', msg, fields: { ...fields } }),
+    info: (fields, msg) => lines.push({ level: 'info', msg, fields: { ...fields } }),
+    warn: (fields, msg) => lines.push({ level: 'warn', msg, fields: { ...fields } }),
+    error: (fields, msg) => lines.push({ level: 'error', msg, fields: { ...fields } }),
   };
 }
 
@@ -172,7 +174,7 @@ export function makeContext(over: Partial<ApplyContext> & { pool: SessionSource 
     observed: new Map(),
     ollamaUrl: () => 'http://127.0.0.1:11434',
     clock: instantClock(),
-    logger: recordingLogger(),
+    log: recordingLogger(),
     progress: recordingProgress(),
     randomTag: () => 'abcd1234',
     ...over,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ollama } from 'ollama';
-import { runApply, type RunApplyOptions, type RunApplyResult } from '../../reconciler/src/apply/run-apply.ts';
+import { applyFleet, type ApplyFleetOptions, type ApplyFleetResult } from '../../reconciler/src/cli/apply-fleet.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import { resolveNodes, type Desired } from '../../reconciler/src/model/desired.ts';
 import { createGuard, guardedFetch } from '../../reconciler/src/net/guard.ts';
@@ -83,9 +83,9 @@ export async function startTestFleet(fixture: string, options: { specs?: (input:
 }
 
 /** `fleet apply --yes` in this process; output collected. */
-export async function applyOnce(f: TestFleet, extra: Partial<RunApplyOptions> = {}): Promise<RunApplyResult & { output: string }> {
+export async function applyOnce(f: TestFleet, extra: Partial<ApplyFleetOptions> = {}): Promise<ApplyFleetResult & { output: string }> {
   const out: string[] = [];
-  const result = await runApply({
+  const result = await applyFleet({
     fleetDir: f.fleetDir,
     targetsFile: f.sim.targetsPath,
     yes: true,

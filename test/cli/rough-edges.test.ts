@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApply } from '../../reconciler/src/apply/run-apply.ts';
+import { applyFleet } from '../../reconciler/src/cli/apply-fleet.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { createOrigin } from '../../reconciler/src/sim/origin.ts';
 import { Ollama } from 'ollama';
@@ -142,7 +142,7 @@ describe('fleet CLI rough edges', () => {
     await new Ollama({ host: maestroUrl, fetch: guardedFetch(createGuard({ loopbackOnly: true })) }).delete({ model: 'mistral:7b' });
     let out = '';
     let question = '';
-    const result = await runApply({
+    const result = await applyFleet({
       fleetDir: join(work, 'fleet'), targetsFile: sim.targetsPath, yes: false, prune: false, dryRun: false, generatedDir: join(root, 'prompt-generated'),
       today: '2026-11-24', tty: true, color: false, write: (t) => void (out += t),
       confirm: (q) => {

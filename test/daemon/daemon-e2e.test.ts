@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetLockPath } from '../../reconciler/src/apply/run-apply.ts';
+import { fleetLockPath } from '../../reconciler/src/reconcile/context.ts';
 import { runFleet } from '../cli/run-fleet.ts';
 import { createLogger } from '../../reconciler/src/daemon/logger.ts';
 import { startDaemon, type RunningDaemon } from '../../reconciler/src/daemon/run-daemon.ts';

@@ -83,6 +83,7 @@ async function start(overrides: Partial<HttpServerOptions> = {}): Promise<Runnin
   const metrics = createMetrics({ processMetrics: false });
   recordReconcile(metrics, 'ok', 1.5);
   const log = {
+    debug: () => undefined,
     info: (fields: object, message: string) => logLines.push({ level: 'info', message, fields }),
     warn: (fields: object, message: string) => logLines.push({ level: 'warn', message, fields }),
     error: (fields: object, message: string) => logLines.push({ level: 'error', message, fields }),

@@ -9,7 +9,8 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock, assessLock, defaultLockPath, isProcessAlive, readLock, tryAcquireLock, withLock } from '../../reconciler/src/bob/lock.ts';
-import type { LockInfo, LockLog } from '../../reconciler/src/bob/lock.ts';
+import type { LockInfo } from '../../reconciler/src/bob/lock.ts';
+import type { Log } from '../../reconciler/src/ports.ts';
 import { FleetError } from '../../reconciler/src/errors.ts';
 
 const HOLDER = join(import.meta.dirname, '../fixtures/daemon/hold-lock.ts');
@@ -28,7 +29,7 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function recordingLog(): LockLog & { lines: { level: string; fields: object; message: string }[] } {
+function recordingLog(): Pick<Log, 'info' | 'warn'> & { lines: { level: string; fields: object; message: string }[] } {
   const lines: { level: string; fields: object; message: string }[] = [];
   return {
     lines,

@@ -7,15 +7,16 @@ import { join, relative } from 'node:path';
 import cron from 'node-cron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createScheduler } from '../../reconciler/src/daemon/triggers.ts';
-import type { ReconcileRequest, Scheduler, SchedulerClock, SchedulerLog, SchedulerOptions, TriggerReason } from '../../reconciler/src/daemon/triggers.ts';
+import type { TriggeredRun, Scheduler, SchedulerOptions, TriggerReason } from '../../reconciler/src/daemon/triggers.ts';
+import type { Clock, Log } from '../../reconciler/src/ports.ts';
 import { FleetError } from '../../reconciler/src/errors.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Lets every promise chain that waits on no I/O run to its end. */
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-/** A SchedulerClock that stands still until advance(): timers fire in order, each followed by a flush. */
-function manualClock(): SchedulerClock & { pending(): number; advance(ms: number): Promise<void> } {
+/** A clock that stands still until advance(): timers fire in order, each followed by a flush. */
+function manualClock(): Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> & { pending(): number; advance(ms: number): Promise<void> } {
   let now = 0;
   let seq = 0;
   const timers = new Map<number, { at: number; fn: () => void }>();
@@ -61,7 +62,7 @@ function fakeReconcile() {
     get maxActive() { return maxActive; },
     hold() { gate = new Promise<void>((r) => { open = r; }); },
     release() { const g = open; gate = null; g(); },
-    async reconcile(req: ReconcileRequest): Promise<void> {
+    async reconcile(req: TriggeredRun): Promise<void> {
       active++;
       maxActive = Math.max(maxActive, active);
       calls.push({ reasons: req.reasons, signal: req.signal });
@@ -96,8 +97,8 @@ function make(options: SchedulerOptions & { clock?: ReturnType<typeof manualCloc
   return s;
 }
 
-/** A SchedulerLog that keeps the paths of 'watched file changed', relative to dir. */
-function watchLog(dir: string): SchedulerLog & { changed: string[] } {
+/** A log that keeps the paths of 'watched file changed', relative to dir. */
+function watchLog(dir: string): Log & { changed: string[] } {
   const changed: string[] = [];
   const ignore = (): void => undefined;
   return {

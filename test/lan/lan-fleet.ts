@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runApply, type RunApplyOptions, type RunApplyResult } from '../../reconciler/src/apply/run-apply.ts';
+import { applyFleet, type ApplyFleetOptions, type ApplyFleetResult } from '../../reconciler/src/cli/apply-fleet.ts';
 import { loadFleet } from '../../reconciler/src/load/load-fleet.ts';
 import type { Desired } from '../../reconciler/src/model/desired.ts';
 import { startSimFleet, type SimFleet } from '../../reconciler/src/sim/fleet.ts';
@@ -54,9 +54,9 @@ export async function startLanFleet(nodes: readonly MiniatureNode[], options: { 
   return { root, fleetDir, desired: loaded.desired, sim, stop: () => sim.stop() };
 }
 
-export async function applyLan(f: LanFleet, extra: Partial<RunApplyOptions> = {}): Promise<RunApplyResult & { output: string }> {
+export async function applyLan(f: LanFleet, extra: Partial<ApplyFleetOptions> = {}): Promise<ApplyFleetResult & { output: string }> {
   const out: string[] = [];
-  const result = await runApply({
+  const result = await applyFleet({
     fleetDir: f.fleetDir, targetsFile: f.sim.targetsPath, yes: true, prune: false, dryRun: false,
     generatedDir: join(f.root, 'generated'), today: TODAY, tty: false, write: (t) => void out.push(t),
     confirm: () => Promise.resolve(false), backoffBaseMs: 50, ...extra,
@@ -65,7 +65,7 @@ export async function applyLan(f: LanFleet, extra: Partial<RunApplyOptions> = {}
 }
 
 /** Step results of one kind on every node, as `node model status detail`. */
-export function modelSteps(r: RunApplyResult): { node: string; kind: string; id: string; status: string; detail: string }[] {
+export function modelSteps(r: ApplyFleetResult): { node: string; kind: string; id: string; status: string; detail: string }[] {
   return (r.applied?.nodes ?? []).flatMap((n) => n.steps.filter((s) => s.kind === 'pull-model' || s.kind === 'copy-model').map((s) => ({
     node: n.node, kind: s.kind, id: s.id, status: s.status,
     detail: s.status === 'ok' ? (s.detail ?? '') : s.status === 'failed' || s.status === 'skipped' ? s.message : '',

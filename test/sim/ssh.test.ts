@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetsSchema } from '../../reconciler/src/schema/targets.ts';
-import { generateEd25519KeyPair } from '../../reconciler/src/sim/host-keys.ts';
+import { generateEd25519KeyPair } from '../../reconciler/src/net/ssh-keys.ts';
 import type { SimFleet } from '../../reconciler/src/sim/fleet.ts';
 import { REPO_FLEET_DIR, run, ssh2Exec, startTestFleet, stockSshArgs } from './fleet-fixture.ts';
 

@@ -1,6 +1,7 @@
 // What the executor is given (adapters, passed in: no module state) and what it
 // hands back. Two applies, or many tests, can run at once with their own.
 import type { ConnectionGuard } from '../net/guard.ts';
+import type { Clock, Log } from '../ports.ts';
 import type { RemoteSession } from '../net/remote.ts';
 import type { ManualReason, Step, StepKind } from '../model/steps.ts';
 import type { ObservedNode } from '../schema/observed.ts';
@@ -26,19 +27,6 @@ export interface OllamaLike {
 
 export interface PullStream extends AsyncIterable<{ status: string; digest?: string; total?: number; completed?: number }> {
   abort(): void;
-}
-
-export interface Clock {
-  now(): number;
-  /** Resolves after ms, or rejects with an AbortError when the signal fires. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export interface ApplyLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-  debug?(fields: Record<string, unknown>, message: string): void;
 }
 
 /** One progress report of a model arriving on a node, by internet pull or LAN copy: the CLI, the daemon's status and the dashboard show the same fields. */
@@ -76,8 +64,8 @@ export interface ApplyContext {
   observed: ReadonlyMap<string, ObservedNode>;
   /** The node's Ollama as Bob reaches it (targets or the node's first address). */
   ollamaUrl(node: string): string | undefined;
-  clock: Clock;
-  logger: ApplyLogger;
+  clock: Pick<Clock, 'now' | 'sleep'>;
+  log: Log;
   progress: ProgressSink;
   bob?: BobAdapter;
   /** Bob's secret store: the key an install-secret step installs (never carried by the step). */

@@ -7,7 +7,7 @@
 // source served the model and why.
 import { createHash, randomBytes } from 'node:crypto';
 import type { StepOf } from '../model/steps.ts';
-import { generateEd25519KeyPair } from '../sim/host-keys.ts';
+import { generateEd25519KeyPair } from '../net/ssh-keys.ts';
 import { CommandError, toCommandError } from './command-error.ts';
 import type { StepOutcome } from './context.ts';
 import {
@@ -230,7 +230,7 @@ export async function copyModel(rt: NodeRuntime, step: StepOf<'copy-model'>): Pr
     } catch (err) {
       if (rt.signal?.aborted) throw new CommandError('aborted', `copy of ${step.model} on ${rt.node} was stopped (a partial blob stays; the next apply resumes it)`);
       if (!(err instanceof SourceProblem)) throw err;
-      rt.ctx.logger.warn({ node: rt.node, model: step.model, source: got.node, problem: err.kind, error: err.message }, 'LAN copy source failed');
+      rt.ctx.log.warn({ node: rt.node, model: step.model, source: got.node, problem: err.kind, error: err.message }, 'LAN copy source failed');
       tried.push(`${got.node}: ${err.message}`);
       excluded.add(got.node);
       if (err.kind === 'digest') {

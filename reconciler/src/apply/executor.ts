@@ -120,7 +120,7 @@ async function attemptStep(rt: NodeRuntime, step: Step): Promise<Attempted> {
       }
       if (e.transient && attempt <= options.retries) {
         const wait = backoffMs(attempt, base, max);
-        ctx.logger.warn({ node: rt.node, step: step.id, attempt, retry_in_ms: wait, error: e.message }, 'step failed, retrying');
+        ctx.log.warn({ node: rt.node, step: step.id, attempt, retry_in_ms: wait, error: e.message }, 'step failed, retrying');
         ctx.progress.stepRetrying?.(step, attempt, wait, e.message);
         try {
           await ctx.clock.sleep(wait, options.signal);
@@ -313,12 +313,12 @@ function logStep(ctx: ApplyContext, r: StepResult): void {
   const fields: Record<string, unknown> = { node: r.node, step: r.id, kind: r.kind, status: r.status, attempts: r.attempts, duration_ms: r.durationMs };
   switch (r.status) {
     case 'ok':
-      if (r.warning) ctx.logger.warn({ ...fields, warning: r.warning }, 'step done with a warning');
-      else ctx.logger.info({ ...fields, changed: r.changed, ...(r.detail ? { detail: r.detail } : {}) }, 'step done');
+      if (r.warning) ctx.log.warn({ ...fields, warning: r.warning }, 'step done with a warning');
+      else ctx.log.info({ ...fields, changed: r.changed, ...(r.detail ? { detail: r.detail } : {}) }, 'step done');
       return;
-    case 'failed': ctx.logger.error({ ...fields, error: r.message }, 'step failed'); return;
-    case 'manual': ctx.logger.warn({ ...fields, reason: r.reason }, 'step needs a person'); return;
-    case 'skipped': ctx.logger.info({ ...fields, why: r.message }, 'step skipped'); return;
+    case 'failed': ctx.log.error({ ...fields, error: r.message }, 'step failed'); return;
+    case 'manual': ctx.log.warn({ ...fields, reason: r.reason }, 'step needs a person'); return;
+    case 'skipped': ctx.log.info({ ...fields, why: r.message }, 'step skipped'); return;
   }
 }
 

@@ -5,7 +5,8 @@
 import type { Plan } from '../model/steps.ts';
 import { normalizeModelRef } from '../model/desired.ts';
 import type { ObservedNode } from '../schema/observed.ts';
-import type { Clock } from './context.ts';
+import type { Clock } from '../ports.ts';
+import type { TransferSettings } from '../schema/fleet.ts';
 
 export interface TransferLimits {
   /** Internet pulls at once, fleet-wide. */
@@ -23,9 +24,21 @@ type Release = () => void;
 /** Seconds of the cap a pull may run ahead before it pauses (the bucket's depth). */
 const BURST_SECONDS = 2;
 
+/** fleet.yaml `transfer` as the executor's limits: the cap is line_mbps x cap_percent, in bytes per second. */
+export function transferLimitsOf(transfer: TransferSettings | undefined, linkGbps?: Readonly<Record<string, number>>): TransferLimits {
+  const internet = transfer?.internet;
+  const cap = internet?.line_mbps !== undefined && internet.cap_percent !== undefined ? (internet.line_mbps * 1e6 / 8) * (internet.cap_percent / 100) : undefined;
+  return {
+    maxInternetPulls: transfer?.mode === 'internet' && internet?.max_pulls === undefined ? Number.POSITIVE_INFINITY : internet?.max_pulls ?? 1,
+    copiesPerSource: transfer?.lan?.copies_per_source ?? 4,
+    ...(linkGbps !== undefined ? { linkGbps } : {}),
+    ...(cap !== undefined ? { capBytesPerSecond: cap } : {}),
+  };
+}
+
 export class TransferCoordinator {
   readonly limits: TransferLimits;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   /** model -> node -> manifest digest (hex) */
   private readonly holders = new Map<string, Map<string, string>>();
   /** model -> nodes planned to receive it in this apply, not settled yet */
@@ -48,7 +61,7 @@ export class TransferCoordinator {
   internetBytes = 0;
   lanBytes = 0;
 
-  constructor(limits: TransferLimits, clock: Clock) {
+  constructor(limits: TransferLimits, clock: Pick<Clock, 'now' | 'sleep'>) {
     this.limits = limits;
     this.clock = clock;
     this.refilledAt = clock.now();
@@ -56,7 +69,7 @@ export class TransferCoordinator {
   }
 
   /** Every node observed with a model holds it; every planned pull or copy is pending until it settles. */
-  static fromPlan(plan: Plan, observed: Iterable<ObservedNode>, limits: TransferLimits, clock: Clock): TransferCoordinator {
+  static fromPlan(plan: Plan, observed: Iterable<ObservedNode>, limits: TransferLimits, clock: Pick<Clock, 'now' | 'sleep'>): TransferCoordinator {
     const c = new TransferCoordinator(limits, clock);
     const removing = new Set(plan.nodes.flatMap((np) => np.steps.flatMap((s) => (s.kind === 'remove-model' ? [`${np.node}\u0000${normalizeModelRef(s.model)}`] : []))));
     for (const o of observed) {

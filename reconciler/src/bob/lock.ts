@@ -9,6 +9,7 @@ import { homedir, hostname, uptime } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetError } from '../errors.ts';
+import type { Log } from '../ports.ts';
 
 /**
  * The one lock path `fleet apply` and the daemon agree on, whatever their
@@ -39,14 +40,9 @@ export interface HeldLock {
 }
 
 /** Enough of a pino logger for the two lines the lock writes. */
-export interface LockLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
-
 export interface LockOptions {
   command?: string;
-  log?: LockLog;
+  log?: Pick<Log, 'info' | 'warn'>;
   /** Liveness probe, injectable for tests; default: signal 0 to the pid. */
   isAlive?: (pid: number) => boolean;
   /** Epoch ms of the last boot; a lock taken before it is stale (its pid may be reused). */
@@ -162,7 +158,7 @@ async function readRaw(path: string): Promise<string | undefined> {
 
 // Move the stale file aside under a unique name and check it is still the one
 // judged stale: if another process replaced it meanwhile, put theirs back.
-async function removeStale(path: string, raw: string, verdict: Extract<LockVerdict, { state: 'stale' }>, log: LockLog | undefined): Promise<void> {
+async function removeStale(path: string, raw: string, verdict: Extract<LockVerdict, { state: 'stale' }>, log: Pick<Log, 'info' | 'warn'> | undefined): Promise<void> {
   const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(path, aside);
@@ -180,7 +176,7 @@ async function removeStale(path: string, raw: string, verdict: Extract<LockVerdi
   log?.warn({ lock: path, stale_pid: verdict.info?.pid ?? null, stale_command: verdict.info?.command ?? null, since: verdict.info?.acquired_at ?? null, why: verdict.why }, 'stale lock taken over');
 }
 
-function makeHeld(path: string, info: LockInfo, log: LockLog | undefined): HeldLock {
+function makeHeld(path: string, info: LockInfo, log: Pick<Log, 'info' | 'warn'> | undefined): HeldLock {
   let released = false;
   return {
     path,

@@ -5,10 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-
-export interface StaleLockLog {
-  warn(fields: object, message: string): void;
-}
+import type { Log } from '../ports.ts';
 
 /** Pids of git processes whose working directory is `dir` or under it; null when that cannot be told. */
 export type FindGitProcesses = (dir: string) => Promise<number[] | null>;
@@ -77,7 +74,7 @@ export interface StaleLocksResult {
 }
 
 /** Removes stale index locks under the daemon's clone; `workdir` bounds where a live git counts as their owner. */
-export async function clearStaleIndexLocks(repoDir: string, workdir: string, options: { find?: FindGitProcesses; log?: StaleLockLog } = {}): Promise<StaleLocksResult> {
+export async function clearStaleIndexLocks(repoDir: string, workdir: string, options: { find?: FindGitProcesses; log?: Pick<Log, 'warn'> } = {}): Promise<StaleLocksResult> {
   const locks = await indexLocks(repoDir);
   if (locks.length === 0) return { removed: [], kept: [] };
   const owners = await (options.find ?? findGitProcesses)(resolve(workdir));

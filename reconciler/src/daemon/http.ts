@@ -19,15 +19,9 @@ import type { FleetMetrics } from './metrics.ts';
 import { SIGNATURE_HEADER, parsePushEvent, verifyGithubSignature } from './webhook.ts';
 import type { PushEvent } from './webhook.ts';
 
-export const DEFAULT_PORT = 8765;
+import type { Log } from '../ports.ts';
 
-/** The calls the server makes; all fields but the store are optional so tests can wire only what they need. */
-export interface HttpLog {
-  debug?(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export const DEFAULT_PORT = 8765;
 
 export interface WebhookOptions {
   /** null: no secret configured, every webhook gets 503 and nothing happens. */
@@ -85,7 +79,7 @@ export interface HttpServerOptions {
   getStatus?(): unknown;
   webhook?: WebhookOptions;
   onAddressChange?(nodeId: string, from: string | null, to: string): void;
-  log?: HttpLog;
+  log?: Log;
   now?: () => Date;
   limits?: HttpLimits;
   /** More routes (the dashboard's pages, events and actions), asked after the fixed ones; same limits. */
@@ -267,7 +261,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
     if (!verdict.accept) {
       // At debug: a forged flood must not flood the log too; the counter shows it.
-      log?.debug?.({ node: nodeId, peer: peerIp, reason: verdict.reason }, 'heartbeat refused');
+      log?.debug({ node: nodeId, peer: peerIp, reason: verdict.reason }, 'heartbeat refused');
       return { status: verdict.status, body: { error: verdict.reason }, route: 'refused' };
     }
     const result = options.heartbeats.update({ node_id: nodeId, at: now(), ip: verdict.ip, source_ip: peerIp, signed: verdict.signed });

@@ -3,7 +3,7 @@
 // count separately and GET /metrics shows only its own numbers.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type ReconcileResult = 'ok' | 'changed' | 'failed' | 'invalid-revision' | 'skipped' | 'aborted';
+export type ReconcileVerdict = 'ok' | 'changed' | 'failed' | 'invalid-revision' | 'skipped' | 'aborted';
 export type StepResult = 'ok' | 'failed' | 'skipped';
 
 export interface FleetMetrics {
@@ -57,7 +57,7 @@ export function createMetrics(options: MetricsOptions = {}): FleetMetrics {
 }
 
 /** Records one finished reconcile. */
-export function recordReconcile(metrics: FleetMetrics, result: ReconcileResult, durationSeconds: number): void {
+export function recordReconcile(metrics: FleetMetrics, result: ReconcileVerdict, durationSeconds: number): void {
   metrics.reconciles.inc({ result });
   metrics.reconcileDuration.observe(durationSeconds);
   if (result === 'failed') metrics.reconcileErrors.inc();

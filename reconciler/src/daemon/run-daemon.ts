@@ -9,8 +9,10 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
-import { runApply, type RunApplyResult } from '../apply/run-apply.ts';
-import type { ApplyLogger } from '../apply/context.ts';
+import type { Log } from '../ports.ts';
+import { createContext } from '../reconcile/context.ts';
+import { judgeOutcome } from '../reconcile/outcome.ts';
+import { reconcile as reconcileFleet, type ReconcileResult } from '../reconcile/reconcile.ts';
 import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../model/desired.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../net/guard.ts';
@@ -48,8 +50,8 @@ import { tryAcquireLock, type HeldLock } from '../bob/lock.ts';
 import { openNodeSecrets, type NodeSecretStore } from '../bob/node-secrets.ts';
 import { IPV4 } from '../schema/common.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileResult } from './metrics.ts';
-import { createScheduler, validateCron, type ReconcileRequest, type Scheduler, type TriggerReason } from './triggers.ts';
+import { createMetrics, recordReconcile, setInvalidRevision, setLastGoodRevision, setNodeCounts, type FleetMetrics, type ReconcileVerdict } from './metrics.ts';
+import { createScheduler, validateCron, type TriggeredRun, type Scheduler, type TriggerReason } from './triggers.ts';
 import { loadWebhookSecret } from './webhook.ts';
 import { openLocalToken } from '../bob/local-token.ts';
 import { addNodeMetrics } from './node-metrics.ts';
@@ -129,9 +131,9 @@ const IPV4_RE = new RegExp(IPV4);
 /** The fleet-wide IP changes a validated heartbeat made, for the commit message: `bob: IP 192.168.1.10 -> 192.168.1.189`. */
 
 /** The daemon's log for apply; what it says about a node is also kept as a recent event for the dashboard. */
-function applyLogger(log: Logger, events: EventLog): ApplyLogger {
-  const note = (level: FleetEvent['level'], fields: Record<string, unknown>, message: string): void => {
-    const event = eventFromLog(level, fields, message, new Date());
+function applyLogger(log: Logger, events: EventLog): Log {
+  const note = (level: FleetEvent['level'], fields: object, message: string): void => {
+    const event = eventFromLog(level, { ...fields }, message, new Date());
     if (event) events.add(event);
   };
   return {
@@ -152,7 +154,7 @@ function applyLogger(log: Logger, events: EventLog): ApplyLogger {
 }
 
 /** Pulls that failed in an apply, per node, with why. */
-function failedPullsOf(result: RunApplyResult): Map<string, { model: string; message: string }[]> {
+function failedPullsOf(result: ReconcileResult): Map<string, { model: string; message: string }[]> {
   const out = new Map<string, { model: string; message: string }[]>();
   for (const r of result.applied?.nodes ?? []) {
     for (const s of r.steps) {
@@ -269,7 +271,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const hooks = {
     progress: undefined as ProgressSink | undefined,
     changed: (): void => dashboard.notify(),
-    reconciled: (result: ReconcileResult): void => {
+    reconciled: (result: ReconcileVerdict): void => {
       const last = state.last;
       events.add({ at: new Date().toISOString(), node: null, level: result === 'failed' || result === 'invalid-revision' ? 'error' : 'info', message: `reconcile ${result}${last?.error ? `: ${last.error}` : ''}` });
       dashboard.notify();
@@ -448,7 +450,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     return d.nodes.map((n) => n.name).filter((n) => !skipped.includes(n));
   }
 
-  function recordNodeOutcomes(result: RunApplyResult): void {
+  function recordNodeOutcomes(result: ReconcileResult): void {
     const now = Date.now();
     const after = result.after ?? result.plan;
     for (const np of after.nodes) {
@@ -472,12 +474,12 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     }
   }
 
-  async function reconcile(request: ReconcileRequest): Promise<void> {
+  async function reconcile(request: TriggeredRun): Promise<void> {
     const started = Date.now();
     state.last = { reasons: request.reasons, started_at: new Date(started).toISOString(), finished_at: null, result: 'running', duration_ms: null, error: null, commit: null };
     hooks.changed();
     log.info({ reasons: request.reasons }, 'reconcile started');
-    let result: ReconcileResult = 'ok';
+    let result: ReconcileVerdict = 'ok';
     try {
       await clearStaleIndexLocks(git.dir, git.workdir, { log, ...(options.findGitProcesses ? { find: options.findGitProcesses } : {}) });
       // A `fleet secret rotate` run meanwhile is picked up here.
@@ -497,33 +499,30 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       // As committed before this run, for the commit message (only the registry is kept).
       const previousRegistry = (await readGenerated(generatedDir).catch((): Awaited<ReturnType<typeof readGenerated>> => ({}))).nodes_registry;
       const nodes = nodesToRun(desired);
-      let applied: RunApplyResult;
+      let applied: ReconcileResult;
       try {
-        applied = await runApply({
-          fleetDir: join(lastGood.dir, 'fleet'),
-          desired,
-          ...(nodes ? { nodes } : {}),
-          ...(options.targetsFile ? { targetsFile: options.targetsFile } : {}),
-          yes: true,
-          prune: false,
-          dryRun: false,
+        const ctx = await createContext({
           generatedDir,
+          ...(options.targetsFile ? { targetsFile: options.targetsFile } : {}),
           bobHome,
           bobConfig,
           secrets,
+          guard,
           ...(options.lockPath ? { lockPath: options.lockPath } : {}),
-          today: today(),
-          tty: false,
-          write: (text) => {
-            for (const line of text.split('\n')) if (line.trim() !== '') log.debug({ line }, 'apply output');
-          },
-          confirm: () => Promise.resolve(false),
-          signal: request.signal,
-          logger: applyLogger(log, events),
-          heartbeats: heartbeats.list(),
-          // Read here, not held beside the call: garbage once runApply returns, before the snapshot is written again.
-          previousObserved: await readSnapshot(snapshotFile).catch(() => []),
+          log: applyLogger(log, events),
           progress: fanOutProgress(live, progressLog, hooks.progress),
+          ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+        });
+        applied = await reconcileFleet(ctx, {
+          desired,
+          ...(nodes ? { nodes } : {}),
+          prune: false,
+          dryRun: false,
+          today: today(),
+          signal: request.signal,
+          heartbeats: heartbeats.list(),
+          // Read here, not held beside the call: garbage once reconcile returns, before the snapshot is written again.
+          previousObserved: await readSnapshot(snapshotFile).catch(() => []),
           onPlan: (plan, observed) => {
             state.pending = pendingSteps(plan);
             state.pending_total = countSteps(plan);
@@ -531,7 +530,6 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
             lastObserved = mergeObserved(lastObserved, observed);
             hooks.changed();
           },
-          ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
         });
       } catch (err) {
         if (err instanceof FleetError && err.code === 'lock-held') {
@@ -544,7 +542,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       recordNodeOutcomes(applied);
       failedPulls = failedPullsOf(applied);
       const after = applied.after ?? applied.plan;
-      lastObserved = mergeObserved(lastObserved, applied.observed);
+      lastObserved = mergeObserved(lastObserved, applied.observedAfter ?? applied.observed);
       state.nodes = statusLines(after, backoff, lastObserved);
       state.pending = pendingSteps(after);
       state.pending_total = countSteps(after);
@@ -557,7 +555,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         return;
       }
       // Commit generated/ and the observed snapshot (CI plans pull requests against it).
-      const snapshotText = await writeSnapshot(snapshotFile, applied.observed, { merge: true });
+      const snapshotText = await writeSnapshot(snapshotFile, applied.observedAfter ?? applied.observed, { merge: true });
       const files = applied.generated;
       for (const n of files?.nodes_registry.nodes ?? []) registryIps.set(n.node_id, n.network.ip);
       if (files && !commitAllowed) {
@@ -599,7 +597,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
           log.info({ revision: commit.revision, changed: commit.changed, attempts: commit.attempts }, 'generated files committed and pushed');
         }
       }
-      log.info({ nodes: counts, exit: applied.exitCode }, 'reconcile finished');
+      log.info({ nodes: counts, exit: judgeOutcome(applied).exitCode }, 'reconcile finished');
     } catch (err) {
       result = request.signal.aborted ? 'aborted' : 'failed';
       const message = redactUrls(err instanceof Error ? err.message : String(err));

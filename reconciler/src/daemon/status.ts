@@ -6,7 +6,7 @@ import type { RunningStep } from '../apply/progress.ts';
 import type { NodePlan, NodeStatus, Plan, Step } from '../model/steps.ts';
 import type { Problem } from '../model/problem.ts';
 import type { PendingRegistration, WriteStatus } from './heartbeats.ts';
-import type { ReconcileResult } from './metrics.ts';
+import type { ReconcileVerdict } from './metrics.ts';
 import type { TriggerReason } from './triggers.ts';
 
 export interface NodeStatusLine {
@@ -40,7 +40,7 @@ export interface DaemonStatus {
     reasons: TriggerReason[];
     started_at: string;
     finished_at: string | null;
-    result: ReconcileResult | 'running';
+    result: ReconcileVerdict | 'running';
     duration_ms: number | null;
     error: string | null;
     commit: string | null;
@@ -65,7 +65,7 @@ export interface ReconcileRecord {
   reasons: TriggerReason[];
   started_at: string;
   finished_at: string | null;
-  result: ReconcileResult | 'running';
+  result: ReconcileVerdict | 'running';
   duration_ms: number | null;
   error: string | null;
 }

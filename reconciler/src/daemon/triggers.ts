@@ -8,30 +8,18 @@ import type { FSWatcher } from 'chokidar';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import { FleetError } from '../errors.ts';
+import { systemClock, type Clock, type Log } from '../ports.ts';
 import { parseCron } from '../validate/cron-expression.ts';
 
 export type TriggerReason = 'start' | 'commit' | 'webhook' | 'drift' | 'watch' | 'manual' | 'reload' | 'address';
 
-export interface ReconcileRequest {
+export interface TriggeredRun {
   /** The first trigger of this run. */
   reason: TriggerReason;
   /** Every distinct trigger coalesced into this run, in arrival order. */
   reasons: TriggerReason[];
   /** Aborted on stop(): finish or cleanly abandon the current step and return. */
   signal: AbortSignal;
-}
-
-export interface SchedulerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export interface SchedulerLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-  debug(fields: object, message: string): void;
 }
 
 export interface SchedulerSettings {
@@ -43,7 +31,7 @@ export interface SchedulerSettings {
 }
 
 export interface SchedulerOptions extends SchedulerSettings {
-  reconcile(request: ReconcileRequest): Promise<void>;
+  reconcile(request: TriggeredRun): Promise<void>;
   /** Fetches and says whether a reconcile is needed (new commits outside generated/). Never runs during a reconcile. */
   checkForCommits?(signal: AbortSignal): Promise<boolean>;
   /** Dev mode: a local directory whose changes trigger a run. */
@@ -55,8 +43,8 @@ export interface SchedulerOptions extends SchedulerSettings {
   /** Run once at start (default true). */
   runOnStart?: boolean;
   onError?(err: unknown, context: { phase: 'reconcile' | 'poll' | 'watch' | 'cron'; reasons: TriggerReason[] }): void;
-  log?: SchedulerLog;
-  clock?: SchedulerClock;
+  log?: Log;
+  clock?: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
 }
 
 export interface SchedulerStatus {
@@ -86,12 +74,6 @@ export interface Scheduler {
   status(): SchedulerStatus;
 }
 
-const REAL_CLOCK: SchedulerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 const ALWAYS_IGNORED = new Set(['.git', 'node_modules', 'generated']);
 
 /**
@@ -111,7 +93,7 @@ export function validateCron(expression: string): void {
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const clock = options.clock ?? REAL_CLOCK;
+  const clock = options.clock ?? systemClock;
   const log = options.log;
   let settings: SchedulerSettings = { ...pickSettings(options) };
   if (settings.driftCron !== undefined) validateCron(settings.driftCron);
@@ -323,7 +305,7 @@ function pickSettings(s: SchedulerSettings): SchedulerSettings {
 }
 
 /** true if `work` settled within `ms`; the timer is cleared either way so it never holds the process open. */
-async function raceWithTimeout(clock: SchedulerClock, work: Promise<void>, ms: number): Promise<boolean> {
+async function raceWithTimeout(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, work: Promise<void>, ms: number): Promise<boolean> {
   let timer: unknown = null;
   const timeout = new Promise<boolean>((resolve) => {
     timer = clock.setTimeout(() => resolve(false), ms);

@@ -48,9 +48,9 @@ export function plan(desired: Desired, observed: readonly ObservedNode[], option
     .map((doc) => planNode(desired, resolveNode(desired, doc), byName.get(doc.name), options))
     .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const needs = nodes.flatMap((np) => np.steps.flatMap((s) => (s.kind === 'pull-model' && s.node !== null ? [{ node: s.node, model: s.model, bytes: s.bytes }] : [])));
-  if (needs.length === 0) return { nodes, fleet: planFleet(options) };
+  if (needs.length === 0) return { nodes, fleet: planGenerated(options.generated?.changed) };
   const distribution = distributeModels(distributionInput(desired, observed, nodes, needs));
-  return { nodes: rewriteTransfers(nodes, distribution.deliveries).map((np) => ({ ...np, steps: orderSteps(np.steps) })), fleet: planFleet(options), transfers: distribution.routes };
+  return { nodes: rewriteTransfers(nodes, distribution.deliveries).map((np) => ({ ...np, steps: orderSteps(np.steps) })), fleet: planGenerated(options.generated?.changed), transfers: distribution.routes };
 }
 
 /**
@@ -102,8 +102,9 @@ export function planExitCode(p: Plan): 0 | 1 | 2 {
   return 0;
 }
 
-function planFleet(options: PlanOptions): Step[] {
-  const changed = [...new Set(options.generated?.changed ?? [])].sort();
+/** Bob's own steps: install the generated files that differ from Bob's copies, and tell OpenClaw when its file changed. */
+export function planGenerated(changedFiles: readonly string[] = []): Step[] {
+  const changed = [...new Set(changedFiles)].sort();
   if (changed.length === 0) return [];
   const steps: Step[] = [{ kind: 'write-generated', id: 'fleet/write-generated', node: null, files: changed, why: `generated output differs from what is on Bob: ${changed.join(', ')}`, after: [] }];
   if (changed.some((f) => f.endsWith('openclaw_workers.json'))) {

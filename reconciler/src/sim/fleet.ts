@@ -16,7 +16,7 @@ import { startEgressTrap, type EgressAttempt, type EgressTrap } from './egress-t
 import type { FaultKind, FaultParams } from './faults.ts';
 import { readFleetSource, generatedNodeNames, type SimNodeInput } from './fleet-source.ts';
 import { canBind } from './gated-listener.ts';
-import { generateEd25519KeyPair } from './host-keys.ts';
+import { generateEd25519KeyPair } from '../net/ssh-keys.ts';
 import { modelNameOf, readHardwareCatalog } from './hardware-profile.ts';
 import { fleetPathsOf, type FleetPaths } from './layout.ts';
 import type { PresetName } from './presets.ts';

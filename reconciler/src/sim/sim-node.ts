@@ -10,7 +10,7 @@ import type { Hardware } from '../schema/fleet.ts';
 import { quote } from '../shell/quote.ts';
 import { startControlChannel, type ControlChannel } from './control-channel.ts';
 import { FAULT_KINDS, numberParam, renderFaultFile, type FaultKind, type FaultParams } from './faults.ts';
-import { generateEd25519KeyPair, publicKeyLineOf } from './host-keys.ts';
+import { generateEd25519KeyPair, publicKeyLineOf } from '../net/ssh-keys.ts';
 import { createGatedListener, type GatedListener } from './gated-listener.ts';
 import { describeHardware, DEFAULT_OS, type OsRelease } from './hardware-profile.ts';
 import { createLaunchd, type CommandResult, type ServeStartResult, type SimLaunchd } from './launchd.ts';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { Server, utils } from 'ssh2';
 import type { ParsedKey } from 'ssh2';
-import { generateEd25519KeyPair } from '../../../reconciler/src/sim/host-keys.ts';
+import { generateEd25519KeyPair } from '../../../reconciler/src/net/ssh-keys.ts';
 
 export interface KeyPair {
   private: string;

@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { runApply } from '../../apply/run-apply.ts';
+import { applyFleet } from '../apply-fleet.ts';
 import { readSnapshot, writeSnapshot } from '../../observe/snapshot.ts';
 import { FleetError } from '../../errors.ts';
 import { defaultFleetDir, defaultGeneratedDir } from '../repo-root.ts';
@@ -66,7 +66,7 @@ export function register(program: Command): void {
       process.once('SIGTERM', onSignal);
       const tty = process.stdout.isTTY && process.stdin.isTTY;
       try {
-        const result = await runApply({
+        const result = await applyFleet({
           fleetDir: flags.fleet,
           ...(flags.node ? { nodes: flags.node } : {}),
           ...(flags.targets ? { targetsFile: flags.targets } : {}),
@@ -78,7 +78,6 @@ export function register(program: Command): void {
           today: flags.today ?? todayUtc(),
           tty,
           color: flags.color ?? (tty && process.env.NO_COLOR === undefined),
-          refuseWhenNoneAnswer: true,
           columns: process.stdout.columns ?? 100,
           write: (text) => void process.stdout.write(text),
           confirm: askOnTty,
@@ -86,7 +85,7 @@ export function register(program: Command): void {
         });
         // Leave the observation the files were generated from where `fleet generate`
         // and the next `apply --node` read it: nodes this run did not look at keep theirs.
-        if (!flags.dryRun) await writeSnapshot(join(flags.out, 'observed.json'), result.observed, { merge: true });
+        if (!flags.dryRun) await writeSnapshot(join(flags.out, 'observed.json'), result.observedAfter ?? result.observed, { merge: true });
         process.exitCode = result.exitCode;
       } finally {
         process.off('SIGINT', onSignal);

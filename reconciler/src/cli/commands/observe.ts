@@ -37,8 +37,9 @@ interface TrustFlags {
 }
 
 /** The fleet, or an error that lists its problems: nothing is contacted for an invalid fleet. */
-export async function loadValidFleet(dir: string): Promise<Desired> {
-  const result = await loadFleet(dir);
+/** The fleet, or the problems on stderr and an error: no node is contacted from an invalid fleet. */
+export async function loadValidFleet(dir: string, today?: string): Promise<Desired> {
+  const result = await loadFleet(dir, today !== undefined ? { today } : {});
   if (result.desired) return result.desired;
   const errors = countErrors(result.problems);
   process.stderr.write(renderProblems(result.problems, 'text', { errors, warnings: result.problems.length - errors, ok: false, strict: false, dir, nodes: result.partial?.nodes.length ?? null }));

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join } from 'node:path';
-import { generateEd25519KeyPair } from '../host-keys.ts';
+import { generateEd25519KeyPair } from '../../net/ssh-keys.ts';
 import { findCatalogEntry, loadModelCatalog, type ModelCatalog } from './catalog.ts';
 import type { SimModelCaches } from './api-context.ts';
 import { handleOllamaRequest, type OllamaApiContext } from './http-api.ts';

@@ -4,7 +4,7 @@
 // run of 1000 keys meets it with a probability of about 98%.
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { generateEd25519KeyPair, publicKeyLineOf } from '../../reconciler/src/sim/host-keys.ts';
+import { generateEd25519KeyPair, publicKeyLineOf } from '../../reconciler/src/net/ssh-keys.ts';
 
 describe('generateEd25519KeyPair', () => {
   it('every key of 1000 parses, both halves, and the halves agree', () => {
