@@ -58,7 +58,7 @@ describe('createProgressLog', () => {
   it('logs a pull when it starts, at each 25% and at most every 30 s otherwise, never per event', () => {
     const lines: [Record<string, unknown>, string][] = [];
     let now = 0;
-    const sink = createProgressLog({ info: (f, m) => void lines.push([f, m]) }, { now: () => now });
+    const sink = createProgressLog({ info: (f, m) => void lines.push([{ ...f }, m]) }, { now: () => now });
     sink.stepStarted(pull);
     for (let done = 0; done <= 4_000_000_000; done += 40_000_000) {
       now += 100;

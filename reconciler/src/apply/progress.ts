@@ -4,6 +4,7 @@
 import type { Step } from '../model/steps.ts';
 import { printable } from '../plan/summarize-plan.ts';
 import type { ProgressSink, PullProgress, StepResult } from './context.ts';
+import type { Log } from '../ports.ts';
 
 export interface ProgressOptions {
   write(text: string): void;
@@ -292,16 +293,12 @@ export function fanOutProgress(...sinks: readonly (Partial<ProgressSink> | undef
   };
 }
 
-export interface ProgressLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-}
-
 /**
  * Models arriving, in the daemon's log at a sane rate: a line when a pull
  * starts, each time it crosses `stepPercent` (default 25%) and at least every
  * `intervalMs` (default 30 s) while it moves; never one per stream event.
  */
-export function createProgressLog(log: ProgressLogger, options: { now?: () => number; intervalMs?: number; stepPercent?: number } = {}): ProgressSink {
+export function createProgressLog(log: Pick<Log, 'info'>, options: { now?: () => number; intervalMs?: number; stepPercent?: number } = {}): ProgressSink {
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 30_000;
   const stepPercent = options.stepPercent ?? 25;

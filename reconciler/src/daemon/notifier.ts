@@ -6,6 +6,7 @@
 // their format and position.
 import type { Notification } from './alerts.ts';
 import type { NotifierTarget } from '../bob/alert-settings.ts';
+import type { Log } from '../ports.ts';
 
 export interface Delivery {
   /** e.g. "ntfy #1": never the URL. */
@@ -16,11 +17,6 @@ export interface Delivery {
 }
 
 type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
-
-export interface NotifierLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
 
 /** HTTP header values must be plain ASCII text. */
 function headerText(text: string): string {
@@ -60,7 +56,7 @@ export interface Notifier {
   describe(): string[];
 }
 
-export function createNotifier(targets: readonly NotifierTarget[], options: { fetch: Fetch; log?: NotifierLog; timeoutMs?: number }): Notifier {
+export function createNotifier(targets: readonly NotifierTarget[], options: { fetch: Fetch; log?: Pick<Log, 'info' | 'warn'>; timeoutMs?: number }): Notifier {
   const names = targets.map((t, i) => `${t.format} #${i + 1}`);
   return {
     describe: () => [...names],

@@ -263,7 +263,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
   const events = createEventLog();
   const progressLog = createProgressLog({ info: (fields, message) => {
     log.info(fields, message);
-    const event = eventFromLog('info', fields, message, new Date());
+    const event = eventFromLog('info', { ...fields }, message, new Date());
     if (event) events.add(event);
   } });
   const localToken = await openLocalToken(bobConfig.localTokenFile);

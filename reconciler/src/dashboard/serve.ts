@@ -13,11 +13,7 @@ import type { FleetView } from './view.ts';
 type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 import { escapeHtml } from './html.ts';
 import { renderFleetPage, renderNodePage, renderRegions } from './render.ts';
-
-export interface DashboardLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
+import type { Log } from '../ports.ts';
 
 export interface DashboardOptions {
   view(): FleetView;
@@ -25,7 +21,7 @@ export interface DashboardOptions {
   token: LocalToken | null;
   /** "Reconcile now": trigger one (the scheduler queues it behind a running one). */
   reconcile(): void;
-  log?: DashboardLog;
+  log?: Pick<Log, 'info' | 'warn'>;
   /** Least time between two pushes (default 500 ms). */
   throttleMs?: number;
   /** A comment line this often keeps idle connections open through proxies and the server's idle timeout (default 15 s). */
