@@ -1,6 +1,9 @@
 // The I/O shell around plan and generate: the fleet (refused when invalid),
 // the observations (live over SSH, or the snapshot with --offline), Bob's
 // registry URL, today's date, and what generate would change on disk.
+import { homedir } from 'node:os';
+import { bobHomeFor, loadBobConfig } from '../bob/bob-config.ts';
+import { openNodeSecrets } from '../bob/node-secrets.ts';
 import type { Desired } from '../model/desired.ts';
 import { generate } from '../generate/generate.ts';
 import { changedGenerated, readGenerated } from '../generate/write-generated.ts';
@@ -36,6 +39,8 @@ export interface PlanInputs {
   source: string;
   /** Set when no node answered: the one line that says how to point fleet at a fleet. */
   noAnswer: string | null;
+  /** The heartbeat keys Bob holds and which one each node has (live plans on Bob); absent offline. */
+  secrets?: Record<string, { key_id: string; installed: string | null }>;
 }
 
 /** YYYY-MM-DD in UTC: the one place plan and generate get a date from the clock. */
@@ -71,12 +76,15 @@ export async function gatherPlanInputs(flags: PlanInputFlags): Promise<PlanInput
     pool.close();
   }
   const noAnswer = noNodeAnswered(observed, flags.targets);
+  // On Bob, the same key state apply plans with: which nodes still need their heartbeat key (read only, nothing is created).
+  const bobConfig = await loadBobConfig(bobHomeFor(flags.targets, homedir()));
+  const secrets = (await openNodeSecrets(bobConfig.secretsDir)).planInput(desired.nodes.filter((n) => n.status === 'active').map((n) => n.name));
   // A simulated fleet (--targets) must not overwrite the fleet's own snapshot unless asked to;
   // and an observation where nothing answered must not replace one where the nodes did.
   if (noAnswer === null && (targets === undefined || flags.snapshot !== undefined)) {
     await writeSnapshot(snapshotFile, observed, { merge: flags.node !== undefined });
   }
-  return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, source: `observed ${todayOf()}${targets !== undefined ? ` through ${flags.targets ?? ''}` : ''}`, noAnswer };
+  return { desired, observed, nodes, registryUrl: registryUrlOf(desired, targets), today, secrets, source: `observed ${todayOf()}${targets !== undefined ? ` through ${flags.targets ?? ''}` : ''}`, noAnswer };
 }
 
 /** The generated files that would change on disk for these observations (file names). */

@@ -482,8 +482,6 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     let result: ReconcileVerdict = 'ok';
     try {
       await clearStaleIndexLocks(git.dir, git.workdir, { log, ...(options.findGitProcesses ? { find: options.findGitProcesses } : {}) });
-      // A `fleet secret rotate` run meanwhile is picked up here.
-      await secrets.reload();
       await refreshRevision();
       if (!lastGood || !desired) {
         result = state.invalid ? 'invalid-revision' : 'skipped';

@@ -64,14 +64,17 @@ export interface ReconcileResult {
 
 /** `fleet apply`, the daemon's run and the benchmarks: the whole pipeline under the fleet lock. */
 export async function reconcile(ctx: ReconcileContext, request: ReconcileRequest): Promise<ReconcileResult> {
-  return withLock(ctx.bob.lockPath, async () => {
+  const connected = async (): Promise<ReconcileResult> => {
     const pool = await ctx.connect(request.desired);
     try {
       return await run(ctx, pool, request);
     } finally {
       pool.close();
     }
-  }, { wait: false, command: 'fleet apply', log: ctx.log });
+  };
+  // A dry run changes nothing, so it may look while the daemon or another apply works.
+  if (request.dryRun) return connected();
+  return withLock(ctx.bob.lockPath, connected, { wait: false, command: 'fleet apply', log: ctx.log });
 }
 
 /** Bob's installed copy of each generated file that differs from these (by generated file name). */
@@ -117,6 +120,8 @@ async function run(ctx: ReconcileContext, pool: ConnectionPool, request: Reconci
   const registryUrl = ctx.targets?.bob?.registry_url ?? `http://${settings.network.bob_address}:${settings.network.registry_api_port}`;
   const nodes = request.nodes !== undefined ? { nodes: [...request.nodes] } : {};
   const observeOptions = { guard: ctx.guard, ...nodes, ...(signal ? { signal } : {}) };
+  // Keys as on disk now: a `fleet secret rotate` since the last run is planned in this one.
+  await secrets.reload();
   // Every node that heartbeats gets a key (a dry run creates none).
   const keyed = desired.nodes.filter((n) => n.status === 'active').map((n) => n.name);
   if (!request.dryRun) await secrets.ensure(keyed);

@@ -42,6 +42,7 @@ async function buildPlan(flags: PlanFlags): Promise<{ plan: Plan; source: string
     nodes: inputs.nodes,
     today: inputs.today,
     generated: { changed },
+    ...(inputs.secrets !== undefined ? { secrets: inputs.secrets } : {}),
   });
   return { plan: p, source: inputs.source, noAnswer: inputs.noAnswer, answered: flags.offline === true ? new Map() : answeredAddresses(inputs.observed) };
 }
