@@ -4,7 +4,7 @@
 // CI rules (an invalid one touches no node: the last good revision goes on
 // being reconciled), observe, plan, apply, generate, commit and push
 // generated/. The building blocks are in this folder; the pipeline is
-// apply/run-apply.ts, the same code `fleet apply` runs.
+// reconcile/reconcile.ts, the same code `fleet apply` runs.
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
