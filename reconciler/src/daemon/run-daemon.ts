@@ -7,13 +7,13 @@
 // reconcile/reconcile.ts, the same code `fleet apply` runs.
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FleetError } from '../errors.ts';
+import { loadRevisionAt } from './load-revision.ts';
 import type { Log } from '../ports.ts';
 import { createContext } from '../reconcile/context.ts';
 import { judgeOutcome } from '../reconcile/outcome.ts';
 import { reconcile as reconcileFleet, type ReconcileResult } from '../reconcile/reconcile.ts';
-import { loadFleet } from '../load/load-fleet.ts';
 import type { Desired } from '../model/desired.ts';
 import { createGuard, guardedFetch, loopbackOnly } from '../net/guard.ts';
 import { DEFAULT_SNAPSHOT_PATH, readSnapshot, writeSnapshot } from '../observe/snapshot.ts';
@@ -55,8 +55,9 @@ import { createScheduler, validateCron, type TriggeredRun, type Scheduler, type 
 import { loadWebhookSecret } from './webhook.ts';
 import { openLocalToken } from '../bob/local-token.ts';
 import { addNodeMetrics } from './node-metrics.ts';
-import { emptyAlertState, evaluateAlerts, observeForAlerts } from './alerts.ts';
 import { createNotifier } from './notifier.ts';
+import { startAlerting } from './alerting.ts';
+import { failedPullsOf, recordRunOutcomes } from './run-outcomes.ts';
 import type { ProgressSink } from '../apply/context.ts';
 import { createEventLog, eventFromLog, type EventLog, type FleetEvent } from '../dashboard/events.ts';
 import { buildFleetView } from './fleet-view.ts';
@@ -153,19 +154,6 @@ function applyLogger(log: Logger, events: EventLog): Log {
   };
 }
 
-/** Pulls that failed in an apply, per node, with why. */
-function failedPullsOf(result: ReconcileResult): Map<string, { model: string; message: string }[]> {
-  const out = new Map<string, { model: string; message: string }[]>();
-  for (const r of result.applied?.nodes ?? []) {
-    for (const s of r.steps) {
-      if (s.kind !== 'pull-model' || s.status !== 'failed') continue;
-      const step = result.plan.nodes.find((n) => n.node === r.node)?.steps.find((x) => x.id === s.id);
-      if (step?.kind !== 'pull-model') continue;
-      out.set(r.node, [...(out.get(r.node) ?? []), { model: step.model, message: s.message }]);
-    }
-  }
-  return out;
-}
 
 /** The newest observation of each node (a run with --node or backoff observes only some). */
 function mergeObserved(previous: readonly ObservedNode[], next: readonly ObservedNode[]): ObservedNode[] {
@@ -275,7 +263,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       const last = state.last;
       events.add({ at: new Date().toISOString(), node: null, level: result === 'failed' || result === 'invalid-revision' ? 'error' : 'info', message: `reconcile ${result}${last?.error ? `: ${last.error}` : ''}` });
       dashboard.notify();
-      if (result !== 'aborted' && result !== 'skipped') judgeAlerts(true);
+      if (result !== 'aborted' && result !== 'skipped') alerting.judge(true);
     },
   };
   live.onChange(() => dashboard.notify());
@@ -291,62 +279,23 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     canReconcile: true,
   });
   hooks.progress = addNodeMetrics(metrics, { cards: () => fleetView().cards });
-  // Alerts: judged after every reconcile and on a timer; sent one at a time, in order.
-  const notifier = createNotifier(bobConfig.alerts.targets, { fetch: guardedFetch(guard), log });
-  let alertState = emptyAlertState();
-  let alerting: Promise<void> = Promise.resolve();
-  const judgeAlerts = (reconcile: boolean): void => {
-    alerting = alerting.then(async () => {
-      const judged = evaluateAlerts(alertState, observeForAlerts(fleetView(), Date.now(), reconcile, failedPulls), bobConfig.alerts.rules);
-      alertState = judged.state;
-      state.alerts = {
-        targets: notifier.describe(),
-        firing: Object.entries(judged.state.firing).map(([key, f]) => ({ key, kind: f.kind, node: f.node, since: new Date(f.since).toISOString(), detail: f.detail })),
-        suppressed: judged.state.suppressed,
-        last_error: state.alerts.last_error,
-      };
-      for (const n of judged.notifications) events.add({ at: n.at, node: n.node, level: n.state === 'firing' ? 'error' : 'info', message: `${n.title}: ${n.message}` });
-      if (judged.notifications.length === 0) return;
-      dashboard.notify();
-      const failed = (await notifier.send(judged.notifications)).filter((d) => !d.ok);
-      state.alerts.last_error = failed.length > 0 ? failed.map((d) => `${d.target}: ${d.error ?? ''}`).join('; ') : null;
-    }).catch((err: unknown) => log.error({ err }, 'alerts not judged'));
-  };
-  const alertTimer = setInterval(() => judgeAlerts(false), options.alertIntervalMs ?? 60_000);
-  alertTimer.unref();
+  const alerting = startAlerting({
+    rules: bobConfig.alerts.rules,
+    notifier: createNotifier(bobConfig.alerts.targets, { fetch: guardedFetch(guard), log }),
+    intervalMs: options.alertIntervalMs ?? 60_000,
+    log,
+    view: fleetView,
+    failedPulls: () => failedPulls,
+    addEvent: (event) => events.add(event),
+    onStatus: (alerts) => {
+      const notify = alerts.firing.length !== state.alerts.firing.length || alerts.last_error !== state.alerts.last_error || alerts.firing.some((f, i) => f.key !== state.alerts.firing[i]?.key);
+      state.alerts = alerts;
+      if (notify) dashboard.notify();
+    },
+  });
   const dashboard: Dashboard = createDashboard({ view: fleetView, token: localToken, reconcile: () => scheduler.trigger('manual'), log });
 
-  /**
-   * The fleet at a revision, or why the daemon cannot run it: validation
-   * (cron included), and no symbolic link or submodule in fleet/ or generated/.
-   * Never throws for anything the revision contains.
-   */
-  async function loadRevision(checkout: RevisionCheckout): Promise<{ desired: Desired | null; problems: Problem[] }> {
-    const refuse = (file: string, rule: string, message: string): { desired: null; problems: Problem[] } => ({ desired: null, problems: [{ file, line: 1, col: 1, severity: 'error', rule, message }] });
-    const links = await linksInRevision(git, checkout.revision, ['fleet', 'generated']);
-    if (links.length > 0) {
-      return { desired: null, problems: links.map((l) => ({ file: l, line: 1, col: 1, severity: 'error' as const, rule: 'symlink', message: 'A symbolic link (or submodule) in fleet/ or generated/ is refused: it would let the repository choose what Bob reads or writes. Commit the file itself.' })) };
-    }
-    let result;
-    try {
-      result = await loadFleet(join(checkout.dir, 'fleet'), { today: today() });
-    } catch (err) {
-      return refuse('fleet', 'unreadable', err instanceof Error ? err.message : String(err));
-    }
-    // Paths relative to the repository, as a pull request shows them.
-    const errors = result.problems
-      .filter((p) => p.severity === 'error')
-      .map((p) => ({ ...p, file: relative(checkout.dir, resolve(checkout.dir, p.file)) }));
-    if (errors.length === 0 && result.desired) {
-      // Belt and braces: a revision whose schedule the scheduler would refuse is never promoted.
-      try {
-        validateCron(result.desired.settings.reconcile.drift_cron);
-      } catch (err) {
-        return refuse('fleet/fleet.yaml', 'drift-cron', (err as Error).message);
-      }
-    }
-    return { desired: errors.length === 0 ? result.desired : null, problems: errors };
-  }
+  const loadRevision = (checkout: RevisionCheckout): Promise<{ desired: Desired | null; problems: Problem[] }> => loadRevisionAt(git, checkout, today());
 
   const backoffMax = (): number => (desired?.settings.reconcile.backoff_max_s ?? 900) * 1000;
   const backoff = createBackoffTracker({ baseMs: 10_000, maxMs: backoffMax() });
@@ -450,29 +399,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
     return d.nodes.map((n) => n.name).filter((n) => !skipped.includes(n));
   }
 
-  function recordNodeOutcomes(result: ReconcileResult): void {
-    const now = Date.now();
-    const after = result.after ?? result.plan;
-    for (const np of after.nodes) {
-      const applied = result.applied?.nodes.find((n) => n.node === np.node);
-      if (applied && (applied.status === 'failed' || applied.status === 'partial') && np.steps.some((s) => s.kind !== 'manual')) {
-        backoff.recordFailure(np.node, now, applied.message ?? np.summary);
-      } else if (np.status === 'in-sync' || np.status === 'retired') {
-        backoff.recordSuccess(np.node);
-      }
-    }
-    for (const r of result.applied?.nodes ?? []) {
-      for (const s of r.steps) metrics.steps.inc({ kind: s.kind, result: s.status === 'ok' ? 'ok' : s.status === 'failed' ? 'failed' : 'skipped' });
-    }
-    for (const r of result.applied?.nodes ?? []) {
-      for (const s of r.steps) {
-        if (s.kind === 'pull-model' && s.status === 'ok') {
-          const step = result.plan.nodes.flatMap((n) => n.steps).find((x) => x.id === s.id);
-          if (step?.kind === 'pull-model') metrics.pullBytes.inc(step.bytes);
-        }
-      }
-    }
-  }
+
 
   async function reconcile(request: TriggeredRun): Promise<void> {
     const started = Date.now();
@@ -537,7 +464,7 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
         }
         throw err;
       }
-      recordNodeOutcomes(applied);
+      recordRunOutcomes(applied, backoff, metrics, Date.now());
       failedPulls = failedPullsOf(applied);
       const after = applied.after ?? applied.plan;
       lastObserved = mergeObserved(lastObserved, applied.observedAfter ?? applied.observed);
@@ -739,10 +666,9 @@ async function startWithLock(options: DaemonOptions, workdirLock: HeldLock): Pro
       log.info({}, 'daemon stopping');
       const stopped = await scheduler.stop({ graceMs: 0, timeoutMs: 30_000 });
       abortAll.abort();
-      clearInterval(alertTimer);
       page.close();
       await http.close(1000);
-      await alerting;
+      await alerting.stop();
       await heartbeats.flush().catch((err: unknown) => log.error({ err }, 'heartbeats not written at shutdown'));
       heartbeats.close();
       await workdirLock.release();
