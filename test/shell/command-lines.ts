@@ -8,7 +8,7 @@ import { buildProbe } from '../../reconciler/src/observe/probe.ts';
 import {
   bootoutCommand, bootstrapCommand, diskFreeCommand, homebrewInstallCommand, homebrewInstalledCommand, hostnameCommands, kickstartCommand,
   lintPlistCommand, makeDirsCommand, packageInstallCommand, packageUninstallCommand, readCrontabCommand, removeFileCommand,
-  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, firstHeartbeatCommand, type CommandPlan,
+  stopBrewServiceCommand, uidCommand, writeCrontabCommand, writeFileCommand, writeSecretCommand, firstHeartbeatCommand, type RemoteCommand,
 } from '../../reconciler/src/apply/step-commands.ts';
 import { renderCrontab } from '../../reconciler/src/plan/desired-files.ts';
 import type { StepKind, StepOf } from '../../reconciler/src/model/steps.ts';
@@ -44,7 +44,7 @@ const base = { id: 'x', node: 'virtuoso', why: '', after: [] };
 const PREFIX = '/opt/homebrew';
 
 /** For each step kind: the lines it sends with `value` in every place a value can go, or where its work happens instead. */
-type Sends = (value: string, home: string) => CommandPlan[];
+type Sends = (value: string, home: string) => RemoteCommand[];
 const STEP_LINES: { [K in StepKind]: Sends | 'ollama-api' | 'bob' | 'person' } = {
   'set-hostname': (v) => hostnameCommands({ ...base, kind: 'set-hostname', computer_name: v, host_name: v, local_host_name: v }),
   'install-homebrew': () => [
@@ -122,14 +122,14 @@ export const REMOTE_STEP_KINDS = (Object.keys(STEP_LINES) as StepKind[]).filter(
 export function stepLines(kind: StepKind, value: string, home: string, refused: Refusal[] = []): Line[] {
   const sends = STEP_LINES[kind];
   if (typeof sends !== 'function') return [];
-  let plans: CommandPlan[];
+  let commands: RemoteCommand[];
   try {
-    plans = sends(value, home);
+    commands = sends(value, home);
   } catch (err) {
     refused.push({ source: kind, value, message: (err as Error).message });
     return [];
   }
-  return plans.map((p) => ({ source: kind, line: p.line.__shell, ...(p.stdin === undefined ? {} : { stdin: p.stdin }) }));
+  return commands.map((p) => ({ source: kind, line: p.line.__shell, ...(p.stdin === undefined ? {} : { stdin: p.stdin }) }));
 }
 
 export function probeLines(ollamaPort: number): Line[] {

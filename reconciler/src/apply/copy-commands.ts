@@ -17,7 +17,7 @@
 // The manifest goes last, the same way, so a half-copied model is never listed.
 import { FleetError } from '../errors.ts';
 import { raw, sh, type ShellLine } from '../shell/quote.ts';
-import { operand, writeFileCommand, type CommandPlan } from './step-commands.ts';
+import { operand, writeFileCommand, type RemoteCommand } from './step-commands.ts';
 
 const MODELS = raw('"$HOME"/.ollama/models');
 const PARTIAL = raw('"$HOME"/.ollama/models/.symphony-partial');
@@ -111,7 +111,7 @@ export function copyKeyLine(publicKey: string, tag: string, fromAddress: string 
 }
 
 /** Source: the forced command's script, written whole or not at all. */
-export function serveScriptCommand(tag: string): CommandPlan {
+export function serveScriptCommand(tag: string): RemoteCommand {
   return writeFileCommand({ path: SERVE_SCRIPT_PATH, mode: 0o644 }, SERVE_SCRIPT, tagWord(tag));
 }
 
@@ -131,7 +131,7 @@ export function revokeCopyKeysCommand(tag?: string): ShellLine {
 }
 
 /** Target: the per-copy private key (0600) and the source's pinned host key. */
-export function installCopyKeyCommands(tag: string, privateKey: string, source: CopySource): CommandPlan[] {
+export function installCopyKeyCommands(tag: string, privateKey: string, source: CopySource): RemoteCommand[] {
   const t = tagWord(tag);
   return [
     writeFileCommand({ path: `${COPY_KEY_DIR}/${t}.key`, mode: 0o600 }, privateKey, t),
@@ -172,7 +172,7 @@ export function copyBlobCommand(digest: string, size: number, source: CopySource
 }
 
 /** Target: the manifest, last: checked by size and sha256 (the model's digest), then renamed into manifests/. */
-export function installManifestCommand(model: string, manifest: string, digestHex: string, tag: string): CommandPlan {
+export function installManifestCommand(model: string, manifest: string, digestHex: string, tag: string): RemoteCommand {
   const rel = manifestRelPath(model);
   const dir = rel.slice(0, rel.lastIndexOf('/'));
   const t = tagWord(tag);

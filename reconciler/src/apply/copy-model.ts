@@ -14,7 +14,7 @@ import {
   COPY_EXIT, copyBlobCommand, partialSizeCommand, copyKeyLine, grantCopyKeyCommand, installCopyKeyCommands, installManifestCommand, readManifestCommand,
   removeCopyKeyCommand, revokeCopyKeysCommand, serveScriptCommand, type CopySource,
 } from './copy-commands.ts';
-import { runPlan, runRemote, type NodeRuntime } from './node-runtime.ts';
+import { runCommand, runRemote, type NodeRuntime } from './node-runtime.ts';
 import { pullModel, verifyListed } from './pull-model.ts';
 import { createRateMeter } from './progress.ts';
 import type { TransferCoordinator } from './transfers.ts';
@@ -125,7 +125,7 @@ async function copyFrom(rt: NodeRuntime, co: TransferCoordinator, step: StepOf<'
   });
   let moved = 0;
   try {
-    for (const plan of installCopyKeyCommands(tag, pair.private, src)) await runPlan(rt, plan);
+    for (const command of installCopyKeyCommands(tag, pair.private, src)) await runCommand(rt, command);
     const meter = createRateMeter(() => rt.ctx.clock.now());
     let done = 0;
     let inFlight = 0;

@@ -5,7 +5,7 @@ import type { ShellLine } from '../shell/quote.ts';
 import type { ObservedFacts } from '../schema/observed.ts';
 import { CommandError, classifyExecResult, createCommandError, toCommandError, type FailureKind } from './command-error.ts';
 import type { ApplyContext, ApplyOptions } from './context.ts';
-import { uidCommand, type CommandPlan } from './step-commands.ts';
+import { uidCommand, type RemoteCommand } from './step-commands.ts';
 
 /** Per-node state the steps share during one apply. */
 export interface NodeRuntime {
@@ -62,8 +62,8 @@ export async function runRemote(rt: NodeRuntime, what: string, line: ShellLine, 
   return { result, failure };
 }
 
-export function runPlan(rt: NodeRuntime, plan: CommandPlan, opts: Omit<RunOptions, 'stdin'> = {}): Promise<RunResult> {
-  return runRemote(rt, plan.what, plan.line, plan.stdin !== undefined ? { ...opts, stdin: plan.stdin } : opts);
+export function runCommand(rt: NodeRuntime, command: RemoteCommand, opts: Omit<RunOptions, 'stdin'> = {}): Promise<RunResult> {
+  return runRemote(rt, command.what, command.line, command.stdin !== undefined ? { ...opts, stdin: command.stdin } : opts);
 }
 
 export async function resolveUid(rt: NodeRuntime): Promise<number> {

@@ -7,7 +7,7 @@ import { guardedFetch, LoopbackViolation } from '../net/guard.ts';
 import { crontabInSync, renderCrontab } from '../plan/desired-files.ts';
 import { CommandError, createCommandError, toCommandError } from './command-error.ts';
 import type { StepOutcome } from './context.ts';
-import { resolveUid, runPlan, runRemote, type NodeRuntime } from './node-runtime.ts';
+import { resolveUid, runCommand, runRemote, type NodeRuntime } from './node-runtime.ts';
 import {
   bootoutCommand, bootstrapCommand, homebrewInstallCommand, homebrewInstalledCommand, homebrewManualInstructions,
   hostnameCommands, hostnameManualInstructions, isNotInstalledMessage, kickstartCommand, launchdDomainInstructions, lintPlistCommand,
@@ -27,7 +27,7 @@ function randomTag(rt: NodeRuntime): string {
 
 async function setHostname(rt: NodeRuntime, step: StepOf<'set-hostname'>): Promise<StepOutcome> {
   for (const cmd of hostnameCommands(step)) {
-    const { failure } = await runPlan(rt, cmd, { allow: ['sudo-password'] });
+    const { failure } = await runCommand(rt, cmd, { allow: ['sudo-password'] });
     if (failure === 'sudo-password') {
       return { status: 'manual', reason: 'sudo-password', instructions: hostnameManualInstructions(step, rt.node), blocksDependents: false };
     }
@@ -70,7 +70,7 @@ async function uninstallPackage(rt: NodeRuntime, step: StepOf<'uninstall-package
 
 async function writeFile(rt: NodeRuntime, step: StepOf<'write-file'>): Promise<StepOutcome> {
   const plist = step.file === 'launchd_plist' || step.path.endsWith('.plist');
-  await runPlan(rt, writeFileCommand(step, step.content, randomTag(rt), { plist }));
+  await runCommand(rt, writeFileCommand(step, step.content, randomTag(rt), { plist }));
   return ok(true);
 }
 
@@ -186,7 +186,7 @@ async function installSecret(rt: NodeRuntime, step: StepOf<'install-secret'>): P
   if (secrets === undefined || content === undefined) {
     return { status: 'skipped', message: `Bob holds no key ${step.key_id.slice(0, 12)} for ${rt.node} any more (rotated meanwhile): the next run installs the current one` };
   }
-  await runPlan(rt, writeSecretCommand(step.path, content));
+  await runCommand(rt, writeSecretCommand(step.path, content));
   await secrets.markInstalled(rt.node, step.key_id);
   return ok(true);
 }

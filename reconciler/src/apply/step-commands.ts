@@ -46,7 +46,7 @@ export function brewPath(prefix: string): ShellLine {
 /** Brew never asks questions, never auto-updates in the middle of a provisioning run. */
 const BREW_ENV = raw('NONINTERACTIVE=1 HOMEBREW_NO_AUTO_UPDATE=1 HOMEBREW_NO_ENV_HINTS=1');
 
-export interface CommandPlan {
+export interface RemoteCommand {
   /** What the command does, for messages ("set the hostname"). */
   what: string;
   line: ShellLine;
@@ -55,7 +55,7 @@ export interface CommandPlan {
 
 // ---- set-hostname ---------------------------------------------------------
 
-export function hostnameCommands(step: StepOf<'set-hostname'>): CommandPlan[] {
+export function hostnameCommands(step: StepOf<'set-hostname'>): RemoteCommand[] {
   const pairs: [string, string][] = [
     ['ComputerName', step.computer_name],
     ['HostName', step.host_name],
@@ -153,7 +153,7 @@ function literalPattern(name: string): string {
  * Stale temporaries of a killed run go first, found by `find` rather than a
  * glob: zsh aborts the whole command when a glob matches nothing.
  */
-export function writeFileCommand(step: Pick<StepOf<'write-file'>, 'path' | 'mode'>, content: string, tag: string, options: { plist?: boolean } = {}): CommandPlan {
+export function writeFileCommand(step: Pick<StepOf<'write-file'>, 'path' | 'mode'>, content: string, tag: string, options: { plist?: boolean } = {}): RemoteCommand {
   const target = nodePath(step.path);
   const tmp = nodePath(`${step.path}.tmp.${tag}`);
   const dir = nodePath(parentOf(step.path));
@@ -244,7 +244,7 @@ export function diskFreeCommand(): ShellLine {
  * temporary name that a re-run truncates: no glob (zsh aborts on an unmatched
  * one), no key left behind under another name.
  */
-export function writeSecretCommand(path: string, content: string): CommandPlan {
+export function writeSecretCommand(path: string, content: string): RemoteCommand {
   const target = nodePath(path);
   const tmp = nodePath(`${path}.tmp`);
   const bytes = Buffer.byteLength(content, 'utf8');
