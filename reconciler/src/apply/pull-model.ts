@@ -1,4 +1,4 @@
-// Seed 4c.6, through the node's Ollama API with the official client: a disk
+// A pull-model step, through the node's Ollama API with the official client: a disk
 // check first, streamed progress, and /api/tags afterwards to prove the model
 // is there with its digest. An interrupted pull leaves `-partial` blobs that
 // Ollama resumes, so a retry (or the next apply) is simply another pull.

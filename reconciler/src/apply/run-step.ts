@@ -147,7 +147,7 @@ async function setCrontab(rt: NodeRuntime, step: StepOf<'set-crontab'>): Promise
 
 const REGISTER_TIMEOUT_MS = 10_000;
 
-/** Seed 4c.9: 200 or 201 is accepted; anything else is a warning (the heartbeat registers the node later). */
+/** Self-registration: 200 or 201 is accepted; anything else is a warning (the heartbeat registers the node later). */
 async function register(rt: NodeRuntime, step: StepOf<'register'>): Promise<StepOutcome> {
   const doFetch = guardedFetch(rt.ctx.guard);
   const timeout = AbortSignal.timeout(REGISTER_TIMEOUT_MS);

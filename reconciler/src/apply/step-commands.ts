@@ -1,4 +1,4 @@
-// The exact remote command lines of each provisioning step, as the seed's
+// The exact remote command lines of each provisioning step, as the add-node guide's
 // provision_node.sh runs them on a Mac, built only with sh``. Pure: no I/O.
 //
 // Paths: the plan names files by their absolute path on the node (the home
@@ -81,7 +81,7 @@ export function homebrewInstalledCommand(prefix: string): ShellLine {
   return sh`test -x ${brewPath(prefix)}`;
 }
 
-/** Seed 4c.3: the official installer, unattended. */
+/** Homebrew: the official installer, unattended. */
 export function homebrewInstallCommand(): ShellLine {
   return sh`NONINTERACTIVE=1 /bin/bash -c "$(curl -fsSL ${HOMEBREW_INSTALL_URL})"`;
 }

@@ -2,9 +2,10 @@
 // consumers read them (settings.bob paths) and SIGHUP OpenClaw when its file
 // changed. Local files and signals, injected into the executor as ctx.bob.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { StepOf } from '../model/steps.ts';
 
 /** What apply's executor does on Bob (its ctx.bob). */
@@ -34,15 +35,6 @@ export function expandHome(path: string, home: string): string {
   if (path === '~') return home;
   if (path.startsWith('~/')) return join(home, path.slice(2));
   return path;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 function pgrep(name: string): Promise<number[]> {

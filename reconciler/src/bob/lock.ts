@@ -4,11 +4,12 @@
 // A lock whose process is gone (killed, crashed, or from before a reboot) is
 // stale and taken over with a log line.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir, hostname, uptime } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetError } from '../errors.ts';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { Log } from '../ports.ts';
 
 /**
@@ -81,14 +82,8 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 export async function readLock(path: string): Promise<LockInfo | null | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return parseLock(text);
+  const text = await readIfExists(path);
+  return text === undefined ? undefined : parseLock(text);
 }
 
 function parseLock(text: string): LockInfo | null {
@@ -135,7 +130,7 @@ export async function tryAcquireLock(path: string, options: LockOptions = {}): P
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const raw = await readRaw(path);
+      const raw = await readIfExists(path);
       if (raw === undefined) continue; // released between link and read
       const verdict = assessLock(parseLock(raw), context);
       if (verdict.state === 'held') return { heldBy: verdict.info };
@@ -144,15 +139,6 @@ export async function tryAcquireLock(path: string, options: LockOptions = {}): P
     throw new FleetError('lock-held', `could not take the lock ${path}: it keeps changing hands; retry in a moment`);
   } finally {
     await unlink(tmp).catch(() => undefined);
-  }
-}
-
-async function readRaw(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
   }
 }
 
@@ -166,7 +152,7 @@ async function removeStale(path: string, raw: string, verdict: Extract<LockVerdi
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  const moved = await readRaw(aside);
+  const moved = await readIfExists(aside);
   if (moved !== raw) {
     await link(aside, path).catch(() => undefined);
     await unlink(aside).catch(() => undefined);

@@ -8,10 +8,11 @@
 // `<node>.key.previous` and writes a new one; Bob accepts both until the new
 // one is installed on the node (`<node>.installed` holds the id it holds).
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { FleetError } from '../errors.ts';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import { NODE_NAME } from '../schema/common.ts';
 
 const NODE_RE = new RegExp(NODE_NAME);
@@ -58,15 +59,6 @@ interface Entry {
   installed: string | null;
 }
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 export async function openNodeSecrets(dir: string): Promise<NodeSecretStore> {
   const entries = new Map<string, Entry>();
 
@@ -82,10 +74,10 @@ export async function openNodeSecrets(dir: string): Promise<NodeSecretStore> {
     for (const name of names) {
       const m = /^(.+)\.key$/.exec(name);
       if (!m?.[1] || !NODE_RE.test(m[1])) continue;
-      const text = await readOrNull(join(dir, name));
+      const text = (await readIfExists(join(dir, name))) ?? null;
       if (text === null || !KEY_TEXT.test(text)) continue;
-      const previous = await readOrNull(join(dir, `${m[1]}.key.previous`));
-      const installed = (await readOrNull(join(dir, `${m[1]}.installed`)))?.trim() ?? null;
+      const previous = (await readIfExists(join(dir, `${m[1]}.key.previous`))) ?? null;
+      const installed = (await readIfExists(join(dir, `${m[1]}.installed`)))?.trim() ?? null;
       entries.set(m[1], { text, previous: previous !== null && KEY_TEXT.test(previous) ? previous : null, installed: installed !== null && /^[0-9a-f]{64}$/.test(installed) ? installed : null });
     }
   };

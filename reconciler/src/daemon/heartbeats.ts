@@ -4,8 +4,9 @@
 // in memory and written atomically to a JSON file in the workdir (writes
 // coalesced). A failed write (disk full) keeps everything in memory, is
 // retried with backoff and reported, so no heartbeat is lost while the daemon runs.
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { HeartbeatRecord } from '../schema/observed.ts';
 import { UNKNOWN_IP } from '../schema/registry-api.ts';
 import type { RegisterRequest } from '../schema/registry-api.ts';
@@ -116,13 +117,8 @@ function isBeat(v: unknown): v is Partial<NodeBeat> & Pick<NodeBeat, 'node_id' |
 }
 
 async function loadFile(path: string, log: HeartbeatStoreOptions['log']): Promise<StoreFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY);
-    throw err;
-  }
+  const text = await readIfExists(path);
+  if (text === undefined) return structuredClone(EMPTY);
   try {
     const v = JSON.parse(text) as Partial<StoreFile>;
     return {

@@ -28,7 +28,7 @@ import module from 'node:module';
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   // V8 sizes the young generation from the machine's memory: the daemon's
   // grew to 64-128 MB during one reconcile and its short-lived garbage stayed
-  // resident. With 1 MB semi-spaces alone RSS fell from ~200 to ~140 MB.
+  // resident. With 1 MB semi-spaces alone RSS is ~140 MB instead of ~200 MB.
   // --optimize-for-size bounds it too today; this keeps the bound explicit.
   '--max-semi-space-size=1',
   // Smaller heap growth steps, more eager compaction: +13-17 MB without it.

@@ -28,7 +28,7 @@ const IPV4_RE = new RegExp(IPV4);
 const VERSION = '2.0';
 const MANAGED_BY = 'symphony-fleet: written by `fleet generate` from fleet/; edit the YAML, not this file';
 
-/** The name OpenClaw sends to Ollama: `:latest` left off, as the seed wrote it. */
+/** The name OpenClaw sends to Ollama: `:latest` left off, as the hand-written files have it. */
 export function displayModelName(ref: string): string {
   return ref.endsWith(':latest') ? ref.slice(0, -':latest'.length) : ref;
 }
@@ -99,7 +99,7 @@ function registryNodeOf(desired: Desired, node: DesiredNode, obs: ObservedNode |
   return entry;
 }
 
-/** 1-2 for heavy models, 3-4 for small ones (the seed's rule), from the largest of `models`. */
+/** 1-2 for heavy models, 3-4 for small ones (the add-node guide's rule), from the largest of `models`. */
 function maxConcurrentFor(desired: Desired, models: readonly string[]): number {
   const largest = Math.max(0, ...models.map((m) => desired.models[m]?.size_bytes ?? 0));
   if (largest >= 20e9) return 1;

@@ -1,10 +1,11 @@
 // Writes generated/nodes_registry.json and generated/openclaw_workers.json:
 // validated first, stable formatting (2 spaces, final newline), each file
 // written atomically (temp file + rename) and only when its bytes change.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { FleetError } from '../errors.ts';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { GeneratedFiles } from './generate.ts';
 import { validateGenerated } from './validate-generated.ts';
 
@@ -21,20 +22,11 @@ export function formatGenerated(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** The files now in `dir`, parsed; missing or unparsable ones are left out (generate then dates them anew). */
 export async function readGenerated(dir: string): Promise<Partial<Record<GeneratedName, unknown>>> {
   const out: Partial<Record<GeneratedName, unknown>> = {};
   for (const name of NAMES) {
-    const text = await readText(join(dir, GENERATED_FILE_NAMES[name]));
+    const text = await readIfExists(join(dir, GENERATED_FILE_NAMES[name]));
     if (text === undefined) continue;
     try {
       out[name] = JSON.parse(text);
@@ -49,7 +41,7 @@ export async function readGenerated(dir: string): Promise<Partial<Record<Generat
 export async function changedGenerated(dir: string, files: GeneratedFiles): Promise<string[]> {
   const changed: string[] = [];
   for (const name of NAMES) {
-    if ((await readText(join(dir, GENERATED_FILE_NAMES[name]))) !== formatGenerated(files[name])) changed.push(GENERATED_FILE_NAMES[name]);
+    if ((await readIfExists(join(dir, GENERATED_FILE_NAMES[name]))) !== formatGenerated(files[name])) changed.push(GENERATED_FILE_NAMES[name]);
   }
   return changed;
 }
@@ -67,7 +59,7 @@ export async function writeGenerated(dir: string, files: GeneratedFiles): Promis
   for (const name of NAMES) {
     const path = join(dir, GENERATED_FILE_NAMES[name]);
     const text = formatGenerated(files[name]);
-    if ((await readText(path)) === text) continue;
+    if ((await readIfExists(path)) === text) continue;
     await writeFileAtomic(path, text, { mode: 0o644 });
     result[name] = true;
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { renderNodeFile } from '../load/node-file.ts';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { RoleDoc } from '../schema/fleet.ts';
 import type { ImportBase, ImportResult } from './import-fleet.ts';
 
@@ -80,7 +81,7 @@ async function copyBase(baseDir: string, outDir: string): Promise<string[]> {
     copied.push(`roles/${f}`);
   }
   // The base fleet's pinned keys are other machines': only its explanation comes along.
-  const kh = await readFile(join(baseDir, 'known_hosts'), 'utf8').catch(() => '');
+  const kh = (await readIfExists(join(baseDir, 'known_hosts'))) ?? '';
   const header = kh.split('\n').filter((l) => l.startsWith('#'));
   await writeFileAtomic(join(outDir, 'known_hosts'), `${header.join('\n')}${header.length > 0 ? '\n' : ''}`);
   copied.push('known_hosts (comments only)');

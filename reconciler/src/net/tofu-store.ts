@@ -3,10 +3,10 @@
 // fleet/known_hosts presents is pinned here, on Bob, and from then on it is a
 // pin like any other: a different key is refused, never trusted again.
 // OpenSSH known_hosts format, one line per node, written atomically, 0600.
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import { formatKnownHostsEntry, parseKnownHosts, splitKeyText } from './known-hosts.ts';
 
 export type PinOutcome = 'pinned' | 'same' | 'conflict';
@@ -21,12 +21,7 @@ export interface TofuStore {
 
 /** Opens (or starts) the store at `file`; an unreadable line is kept out, never trusted. */
 export async function openTofuStore(file: string): Promise<TofuStore> {
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const text = (await readIfExists(file)) ?? '';
   const keys = new Map<string, { key: string; line: string }>();
   for (const line of parseKnownHosts(text)) {
     if (line.kind !== 'entry' || line.marker !== null) continue;

@@ -2,11 +2,11 @@
 // can `plan --offline` a pull request without reaching the fleet. It must
 // change only when facts change, so volatile values are dropped or coarsened
 // and a node whose facts did not change keeps its previous observed_at.
-import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { FleetError } from '../errors.ts';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { ObservedNode } from '../schema/observed.ts';
 import { checkObserved } from './validate-observed.ts';
 
@@ -62,14 +62,13 @@ function withoutTime(o: ObservedNode): string {
 
 /** The snapshot in a file; [] when there is none yet (every node then plans as fresh). */
 export async function readSnapshot(file: string): Promise<ObservedNode[]> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readIfExists(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new FleetError('invalid-input', `cannot read the observed snapshot ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return parseSnapshot(text, file);
+  return text === undefined ? [] : parseSnapshot(text, file);
 }
 
 /** A snapshot file's text as observed nodes, schema-checked; `file` names it in errors. */
@@ -102,10 +101,10 @@ export async function writeSnapshot(file: string, observed: readonly ObservedNod
   const next = toSnapshot(observed);
   const problems = checkObserved(next);
   if (problems.length > 0) throw new FleetError('internal', `refusing to write an invalid snapshot: ${problems.slice(0, 5).join('; ')}`);
-  const current = await readFile(file, 'utf8').catch(() => null);
+  const current = await readIfExists(file);
   let previous: ObservedNode[] = [];
   try {
-    if (current !== null) previous = parseSnapshot(current, file);
+    if (current !== undefined) previous = parseSnapshot(current, file);
   } catch {
     // An unreadable old file is simply replaced.
   }

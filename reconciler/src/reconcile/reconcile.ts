@@ -3,7 +3,7 @@
 // only. The CLI renders the plan and asks a person, the daemon shows it and
 // commits what was generated, the benchmarks time the phases; none of them
 // repeats the sequence.
-import { readFile } from 'node:fs/promises';
+import { readIfExists } from '../fs/read-if-exists.ts';
 import type { ApplyContext, ApplyOptions, ApplyResult } from '../apply/context.ts';
 import { applyPlan } from '../apply/executor.ts';
 import { transferLimitsOf } from '../apply/transfers.ts';
@@ -84,7 +84,7 @@ async function changedOnBob(config: BobConfig, files: GeneratedFiles): Promise<s
     ['openclaw_workers.json', config.workersPath, formatGenerated(files.openclaw_workers)],
   ];
   const out: string[] = [];
-  for (const [name, path, text] of pairs) if ((await readFile(path, 'utf8').catch(() => undefined)) !== text) out.push(name);
+  for (const [name, path, text] of pairs) if ((await readIfExists(path)) !== text) out.push(name);
   return out;
 }
 

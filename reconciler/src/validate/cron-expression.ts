@@ -1,6 +1,6 @@
 // A cron expression parsed with limits before node-cron ever sees it. node-cron
-// expands ranges eagerly: "1-50000000 * * * *" blocked the event loop for a
-// minute and took 2.7 GB, and "99 99 99 99 99" threw when the daemon started.
+// expands ranges eagerly: "1-50000000 * * * *" would block the event loop for
+// a minute and take 2.7 GB, and "99 99 99 99 99" throws when the daemon starts.
 // Pure: text in, fields or a sentence saying what is wrong out.
 //
 // Accepted: 5 fields (minute hour day-of-month month day-of-week) or 6 with a

@@ -1,12 +1,12 @@
-// The naming convention (seed section 7): nodes are named after orchestral
-// roles. The seed's table comes first (suggested in that order); the rest are
+// The naming convention: nodes are named after orchestral
+// roles. The suggested names come first (suggested in that order); the rest are
 // further orchestral words that also pass without a warning.
-export const SEED_NAMES = [
+export const SUGGESTED_NAMES = [
   'bob', 'maestro', 'stagehand', 'virtuoso', 'soloist', 'concerto', 'overture', 'cadence', 'harmony', 'tempo', 'crescendo',
 ] as const;
 
 export const ORCHESTRAL_NAMES: ReadonlySet<string> = new Set<string>([
-  ...SEED_NAMES,
+  ...SUGGESTED_NAMES,
   'adagio', 'allegro', 'andante', 'aria', 'arpeggio', 'bassoon', 'baton', 'cello', 'chorus', 'clarinet', 'coda',
   'conductor', 'contralto', 'crotchet', 'diminuendo', 'encore', 'ensemble', 'fanfare', 'fermata', 'finale', 'forte',
   'fortissimo', 'fugue', 'glissando', 'interlude', 'intermezzo', 'largo', 'legato', 'libretto', 'lento', 'maracas',

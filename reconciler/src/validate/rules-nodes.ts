@@ -1,11 +1,11 @@
 // Rules about each node file: references into roles and catalogs, naming
-// (seed section 7), dates, addresses, and what a role may run on.
+// (orchestral names), dates, addresses, and what a role may run on.
 import type { NodeDoc } from '../schema/fleet.ts';
 import { closestWord } from './closest-word.ts';
 import { nodeRef } from './context.ts';
 import type { RuleContext } from './context.ts';
 import { addMonths, isValidDate } from './dates.ts';
-import { ORCHESTRAL_NAMES, SEED_NAMES } from './orchestral-names.ts';
+import { ORCHESTRAL_NAMES, SUGGESTED_NAMES } from './orchestral-names.ts';
 import { quoteValue } from '../model/problem.ts';
 
 /** Months before a retired name may be used again (seed: avoid SSH key confusion). */
@@ -18,13 +18,13 @@ function listOf(names: Iterable<string>, max = 8): string {
 
 const suggestions = new WeakMap<RuleContext, string | null>();
 
-/** A free seed name to suggest: not used by a node and not retired recently. Computed once per run. */
+/** A free suggested name: not used by a node and not retired recently. Computed once per run. */
 export function suggestName(ctx: RuleContext): string | undefined {
   let name = suggestions.get(ctx);
   if (name === undefined) {
     const taken = new Set(ctx.fleet.nodes.map((n) => n.name));
     for (const r of ctx.fleet.retired) taken.add(r.name);
-    name = SEED_NAMES.find((n) => !taken.has(n)) ?? null;
+    name = SUGGESTED_NAMES.find((n) => !taken.has(n)) ?? null;
     suggestions.set(ctx, name);
   }
   return name ?? undefined;
@@ -73,7 +73,7 @@ function checkNaming(ctx: RuleContext, node: NodeDoc, retiredNames: ReadonlyMap<
   }
   if (!ORCHESTRAL_NAMES.has(node.name)) {
     const other = suggestName(ctx);
-    ctx.warn(ref, ['name'], 'orchestral-name', `${node.name} is not from the orchestral naming list (seed section 7)${other ? `; the next suggested name is ${other}` : ''}. Fine if intended.`);
+    ctx.warn(ref, ['name'], 'orchestral-name', `${node.name} is not from the orchestral naming list${other ? `; the next suggested name is ${other}` : ''}. Fine if intended.`);
   }
 }
 
@@ -102,7 +102,7 @@ function checkRoleFitsHardware(ctx: RuleContext, node: NodeDoc): void {
   const hw = ctx.fleet.hardware?.[node.hardware];
   if (!role || !hw || !role.services.ollama || node.status === 'retired') return;
   const ref = nodeRef(node);
-  // The seed's minimum when fleet.yaml does not say.
+  // The minimum for a node that serves LLMs when fleet.yaml does not say.
   const minRam = ctx.fleet.settings?.memory.llm_min_ram_gb ?? 16;
   if (hw.ram_gb < minRam) {
     ctx.error(ref, ['role'], 'llm-min-ram', `${node.name} (${hw.model}, ${hw.ram_gb} GB) is too small for role ${node.role}, which runs Ollama: LLM roles need at least ${minRam} GB (8 GB is insufficient for any LLM work). Use browser_node, or a Mac with ${minRam} GB or more.`);

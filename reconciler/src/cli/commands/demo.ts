@@ -40,7 +40,7 @@ const INITIAL_NODES: SimNodeInput[] = [
 
 const VIRTUOSO_YAML = `# yaml-language-server: $schema=../../schemas/node.schema.json
 #
-# Virtuoso: the new Mac mini M4 24 GB general-purpose worker (seed section 7).
+# Virtuoso: the new Mac mini M4 24 GB general-purpose worker (the next orchestral name).
 name: virtuoso
 role: full_worker              # llama3.2:3b, llama3.1:8b, nomic-embed-text
 hardware: mac-mini-m4-24gb
