@@ -36,15 +36,8 @@ export interface DaemonStatus {
   /** The revision being reconciled (passed validation). */
   revision: string | null;
   invalid: { revision: string; problems: Problem[] } | null;
-  last: {
-    reasons: TriggerReason[];
-    started_at: string;
-    finished_at: string | null;
-    result: ReconcileVerdict | 'running';
-    duration_ms: number | null;
-    error: string | null;
-    commit: string | null;
-  } | null;
+  /** The last reconcile, with the commit it made. */
+  last: (ReconcileRecord & { commit: string | null }) | null;
   reconciles: number;
   /** The last reconciles, newest first (at most 20). */
   history: ReconcileRecord[];

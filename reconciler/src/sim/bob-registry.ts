@@ -4,7 +4,7 @@
 // the address it came from, so a test can prove that every heartbeat arrived,
 // with the node's own simulated IP, and that nothing went anywhere else.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../net/loopback-server.ts';
 
 export interface RegistryCall {
   at: string;
@@ -79,19 +79,11 @@ export async function startSimBobRegistry(): Promise<SimBobRegistry> {
       return path === '/api/nodes/register' ? json(201, { status: 'registered' }) : json(200, { status: 'ok' });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listening = await listenOnLoopback(server);
   server.unref();
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     calls: () => calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -3,6 +3,7 @@
 //   POST /fault {node, kind, params?, clear?}
 import { createServer, type Server } from 'node:http';
 import { FleetError } from '../errors.ts';
+import { listenOnLoopback } from '../net/loopback-server.ts';
 import { isFaultKind, type FaultParams } from './faults.ts';
 import type { SimNode } from './sim-node.ts';
 
@@ -63,17 +64,6 @@ export async function startControlEndpoint(nodes: ReadonlyMap<string, SimNode>):
       })();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
-  });
-  const address = server.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const listening = await listenOnLoopback(server);
+  return { url: listening.url, close: listening.close };
 }

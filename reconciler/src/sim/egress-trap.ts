@@ -5,7 +5,8 @@
 // and calls the host's own curl. The trap answers 403 and records the
 // attempt: tests assert the record is empty, and `fleet sim status` shows it.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../net/loopback-server.ts';
 
 export interface EgressAttempt {
   at: string;
@@ -44,19 +45,11 @@ export async function startEgressTrap(options: { onAttempt?: (a: EgressAttempt) 
     socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(REFUSAL)}\r\nconnection: close\r\n\r\n${REFUSAL}`);
   });
   server.on('clientError', (_err, socket: Socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listening = await listenOnLoopback(server);
   server.unref();
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     attempts: () => attempts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
