@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyPlan, backoffMs, isConverged, orderSteps } from '../../reconciler/src/apply/executor.ts';
+import { applyPlan, backoffMs, isConverged, misorderedSteps } from '../../reconciler/src/apply/executor.ts';
 import type { ApplyOptions } from '../../reconciler/src/apply/context.ts';
 import type { NodePlan, Plan, Step } from '../../reconciler/src/model/steps.ts';
 import { fakeOllama, fakePool, instantClock, makeContext, observedNode, recordingLogger, recordingProgress, type Handler } from './fakes.ts';
@@ -22,24 +22,34 @@ function nodePlan(node: string, steps: Step[], status: NodePlan['status'] = 'dri
 
 const ok: Handler = () => ({});
 
-describe('orderSteps', () => {
-  it('follows dependencies, keeps plan order otherwise, and pulls the smallest model first', () => {
+describe('plan order', () => {
+  // The plan decides the order (plan/order-steps.ts); the executor must not sort again.
+  it('runs a node\'s steps in the order the plan gives, by neither kind nor model size', async () => {
+    const progress = recordingProgress();
+    const ollama = fakeOllama();
+    const df = 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/disk3s5 482797652 1 100000000 44% /System/Volumes/Data\n';
+    const pool = fakePool({ n: () => ({ stdout: df }) });
+    const ctx = makeContext({ pool, progress, createOllama: () => ollama.client });
     const steps = [
-      step('n', { kind: 'pull-model', model: 'llama3.1:70b', bytes: 42e9 }, 'pull/big', ['agent']),
-      step('n', { kind: 'load-agent', label: 'com.symphony.ollama', plist_path: '/p', reload: false }, 'agent', ['brew']),
-      step('n', { kind: 'install-homebrew', prefix: '/opt/homebrew' }, 'brew'),
-      step('n', { kind: 'pull-model', model: 'nomic-embed-text:latest', bytes: 274e6 }, 'pull/small', ['agent']),
       step('n', { kind: 'make-dirs', paths: ['~/.symphony'] }, 'dirs'),
-      step('n', { kind: 'pull-model', model: 'llama3.1:8b', bytes: 4.9e9 }, 'pull/mid', ['agent', 'elsewhere/x']),
+      step('n', { kind: 'install-package', package: 'formula', name: 'ollama' }, 'pkg'),
+      step('n', { kind: 'install-homebrew', prefix: '/opt/homebrew' }, 'brew'),
+      step('n', { kind: 'pull-model', model: 'llama3.1:8b', bytes: 4.9e9 }, 'pull/big', ['pkg']),
+      step('n', { kind: 'pull-model', model: 'nomic-embed-text', bytes: 274e6 }, 'pull/small', ['pkg']),
     ];
-    const { ordered, cyclic } = orderSteps(steps);
-    expect(cyclic).toEqual([]);
-    expect(ordered.map((s) => s.id)).toEqual(['n/brew', 'n/agent', 'n/pull/small', 'n/pull/mid', 'n/dirs', 'n/pull/big']);
+    const result = await applyPlan({ nodes: [nodePlan('n', steps)], fleet: [] }, ctx, options);
+    expect(result.nodes[0]?.status).toBe('converged');
+    expect(progress.started).toEqual(['n/dirs', 'n/pkg', 'n/brew', 'n/pull/big', 'n/pull/small']);
   });
 
-  it('reports a cycle instead of looping', () => {
+  it('reports a step that waits for a later one as a planner bug instead of looping, and skips what waits for it', async () => {
     const steps = [step('n', { kind: 'make-dirs', paths: ['a'] }, 'a', ['b']), step('n', { kind: 'make-dirs', paths: ['b'] }, 'b', ['a'])];
-    expect(orderSteps(steps).cyclic.map((s) => s.id).sort()).toEqual(['n/a', 'n/b']);
+    expect(misorderedSteps(steps).map((s) => s.id)).toEqual(['n/a']);
+    const pool = fakePool({ n: ok });
+    const result = await applyPlan({ nodes: [nodePlan('n', steps)], fleet: [] }, makeContext({ pool }), options);
+    expect(result.nodes[0]?.steps.map((s) => [s.id, s.status])).toEqual([['n/a', 'failed'], ['n/b', 'skipped']]);
+    expect(result.nodes[0]?.steps[0]?.status === 'failed' && result.nodes[0].steps[0].message).toMatch(/planner bug/);
+    expect(pool.logs.n ?? []).toEqual([]);
   });
 
   it('backs off exponentially up to the cap', () => {
@@ -289,20 +299,22 @@ describe('crontab', () => {
 describe('pulls', () => {
   const df = (availableKb: number): string => `Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/disk3s5 482797652 1 ${availableKb} 44% /System/Volumes/Data\n`;
 
-  it('streams progress, verifies /api/tags and pulls the smallest first', async () => {
+  it('streams progress, verifies /api/tags and pulls the smallest first, as the plan orders them', async () => {
     const ollama = fakeOllama();
     const progress = recordingProgress();
     const pool = fakePool({ a: () => ({ stdout: df(100e6) }) });
     const ctx = makeContext({ pool, progress, createOllama: () => ollama.client });
+    // The planner puts the smallest pull first and chains the next after it (plan/resources/models.ts).
     const result = await applyPlan({ nodes: [nodePlan('a', [
-      step('a', { kind: 'pull-model', model: 'llama3.1:8b', bytes: 4.9e9 }, 'pull/8b'),
       step('a', { kind: 'pull-model', model: 'nomic-embed-text', bytes: 274e6 }, 'pull/nomic'),
+      step('a', { kind: 'pull-model', model: 'llama3.1:8b', bytes: 4.9e9 }, 'pull/8b', ['pull/nomic']),
     ])], fleet: [] }, ctx, options);
     expect(result.nodes[0]?.status).toBe('converged');
     expect(progress.started).toEqual(['a/pull/nomic', 'a/pull/8b']);
     expect(ollama.models.map((m) => m.name)).toEqual(['nomic-embed-text:latest', 'llama3.1:8b']);
     expect(progress.pulls.filter((p) => p.model === 'llama3.1:8b').map((p) => p.completed)).toEqual([0, 0, 250, 500, 750, 1000, 1000, 1000]);
-    expect(result.nodes[0]?.steps[0]?.status === 'ok' && result.nodes[0].steps[0].detail).toMatch(/^internet pull: llama3\.1:8b [0-9a-z]{12}/);
+    const pulled8b = result.nodes[0]?.steps.find((r) => r.id === 'a/pull/8b');
+    expect(pulled8b?.status === 'ok' && pulled8b.detail).toMatch(/^internet pull: llama3\.1:8b [0-9a-z]{12}/);
   });
 
   it('refuses a pull that will not fit on disk before starting it', async () => {

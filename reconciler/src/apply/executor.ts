@@ -1,5 +1,5 @@
-// Runs a Plan: each node's steps one at a time in dependency order (pulls
-// smallest first), nodes in parallel under the concurrency limit, transient
+// Runs a Plan: each node's steps one at a time in the order the plan gives
+// (plan/order-steps.ts decides it; nothing here sorts), nodes in parallel under the concurrency limit, transient
 // failures retried with exponential backoff, a failed step's dependents
 // skipped (the node's other steps and the other nodes go on), and an abort
 // signal that lets the current step finish (or stops a pull cleanly) and skips
@@ -15,31 +15,14 @@ import { brewPrefix } from '../model/mac-layout.ts';
 import { TransferCoordinator } from './transfers.ts';
 
 /**
- * Dependency order for one node's steps: a ready step with the lowest plan
- * position goes first, except that pull-model steps trade positions so the
- * smallest model is pulled first. Dependencies on ids outside the list count
- * as met. Steps in a cycle come back in `cyclic`.
+ * The plan gives each node's steps in dependency order (plan/order-steps.ts
+ * decides it, once); the executor runs them as given. A step that waits for
+ * a step placed after it (or for itself) cannot run in that order: it is a
+ * planner bug, reported as such rather than worked around.
  */
-export function orderSteps(steps: readonly Step[]): { ordered: Step[]; cyclic: Step[] } {
-  const rank = new Map<Step, number>();
-  steps.forEach((s, i) => rank.set(s, i));
-  const pulls = steps.filter((s) => s.kind === 'pull-model');
-  const pullSlots = pulls.map((s) => rank.get(s) ?? 0);
-  const bySize = [...pulls].sort((a, b) => (a.kind === 'pull-model' && b.kind === 'pull-model' ? a.bytes - b.bytes || a.model.localeCompare(b.model) : 0));
-  bySize.forEach((s, i) => rank.set(s, pullSlots[i] ?? 0));
-
-  const ids = new Set(steps.map((s) => s.id));
-  const done = new Set<string>();
-  const pending = [...steps].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
-  const ordered: Step[] = [];
-  for (;;) {
-    const next = pending.find((s) => s.after.every((dep) => !ids.has(dep) || done.has(dep)));
-    if (!next) break;
-    ordered.push(next);
-    done.add(next.id);
-    pending.splice(pending.indexOf(next), 1);
-  }
-  return { ordered, cyclic: pending };
+export function misorderedSteps(steps: readonly Step[]): Step[] {
+  const position = new Map(steps.map((s, i) => [s.id, i]));
+  return steps.filter((s, i) => s.after.some((dep) => (position.get(dep) ?? -1) >= i));
 }
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -165,26 +148,6 @@ const UNREACHABLE_PLAN = new Set(['unreachable', 'away', 'refused']);
 
 const isTransfer = (s: Step): boolean => s.kind === 'pull-model' || s.kind === 'copy-model';
 
-/**
- * A node's pulls run one after another, its copies beside them (another
- * link), each copy as soon as a peer can serve it (TransferCoordinator
- * nextServable): pulls wait for nothing but an internet slot, so a copy only
- * ever waits for models that are on their way. This is the order among ties:
- * smallest first when every node pulls its own (a small model is usable
- * sooner); largest first when models are copied over the LAN (the internet
- * carries the big one first, so the last model in, whose copies still have to
- * fan out, is a small one).
- */
-export function transferOrder(steps: readonly Step[], largestFirst = false): Step[] {
-  const sign = largestFirst ? -1 : 1;
-  const key = (s: Step): [number, number, string] => (s.kind === 'pull-model' ? [0, sign * s.bytes, s.model] : s.kind === 'copy-model' ? [1, sign * s.bytes, s.model] : [2, 0, s.id]);
-  return [...steps].sort((a, b) => {
-    const [ka, ba, na] = key(a);
-    const [kb, bb, nb] = key(b);
-    return ka - kb || ba - bb || (na < nb ? -1 : na > nb ? 1 : 0);
-  });
-}
-
 /** Steps that wait, directly or not, for a model step of the node. */
 function dependsOnTransfer(steps: readonly Step[]): Set<string> {
   const byId = new Map(steps.map((s) => [s.id, s]));
@@ -219,12 +182,14 @@ export async function applyNode(np: NodePlan, ctx: ApplyContext, options: ApplyO
 async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions): Promise<() => Promise<NodeApplyResult>> {
   const rt = createRuntime(np, ctx, options);
   const results = new Map<string, StepResult>();
-  const { ordered: all, cyclic } = orderSteps(np.steps);
+  // Pulls and copies run outside the node slot (see startNode); what waits for them runs after them.
+  // Each part keeps the plan's order.
+  const misordered = misorderedSteps(np.steps);
+  const all = np.steps.filter((s) => !misordered.includes(s));
   const later = dependsOnTransfer(all);
   const first = all.filter((s) => !isTransfer(s) && !later.has(s.id));
-  const largestFirst = ctx.transfers?.largestFirst ?? false;
-  const pulls = transferOrder(all.filter((s) => s.kind === 'pull-model'), largestFirst);
-  const copies = transferOrder(all.filter((s) => s.kind === 'copy-model'), largestFirst);
+  const pulls = all.filter((s) => s.kind === 'pull-model');
+  const copies = all.filter((s) => s.kind === 'copy-model');
   const dependents = all.filter((s) => later.has(s.id));
   let lost: string | undefined;
   if (UNREACHABLE_PLAN.has(np.status)) lost = np.summary || `${np.node} is ${np.status}`;
@@ -288,9 +253,6 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
       // A node pulls and copies at once: the line and the LAN are different links.
       await Promise.all([run(pulls), runCopies()]);
       await run(dependents);
-      for (const step of cyclic) {
-        results.set(step.id, resultOf(step, { status: 'failed', message: `dependency cycle among ${cyclic.map((s) => s.id).join(', ')} (a planner bug)` }, 0, 0));
-      }
     } finally {
       settleTransfers();
       rt.dropSession();
@@ -299,6 +261,9 @@ async function startNode(np: NodePlan, ctx: ApplyContext, options: ApplyOptions)
     const st = nodeStatus(list, lost, options.signal?.aborted ?? false);
     return st.message === undefined ? { node: np.node, status: st.status, steps: list } : { node: np.node, status: st.status, message: st.message, steps: list };
   };
+  for (const step of misordered) {
+    record(step, resultOf(step, { status: 'failed', message: `waits for a step placed after it in the plan (${step.after.join(', ')}): a planner bug` }, 0, 0));
+  }
   try {
     await run(first);
   } catch (err) {
@@ -325,10 +290,9 @@ function logStep(ctx: ApplyContext, r: StepResult): void {
 async function applyFleetSteps(steps: readonly Step[], ctx: ApplyContext, options: ApplyOptions): Promise<StepResult[]> {
   const rt = createRuntime({ node: 'bob', status: 'in-sync', summary: '', differences: [], steps: [] }, ctx, options);
   const results = new Map<string, StepResult>();
-  const { ordered } = orderSteps(steps);
   const fleetIds = new Set(steps.map((s) => s.id));
   let workersChanged: boolean | undefined;
-  for (const step of ordered) {
+  for (const step of steps) {
     const started = ctx.clock.now();
     // Node steps that failed do not hold the generated files back: they must tell the truth either way.
     const blocker = blockingDependency({ ...step, after: step.after.filter((d) => fleetIds.has(d)) }, results);
@@ -368,7 +332,6 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext, options: ApplyOpt
   const withTransfers: ApplyContext = ctx.transfers !== undefined || !plan.nodes.some((np) => np.steps.some(isTransfer))
     ? ctx
     : { ...ctx, transfers: TransferCoordinator.fromPlan(plan, ctx.observed.values(), options.transfer ?? { maxInternetPulls: Number.POSITIVE_INFINITY, copiesPerSource: 2 }, ctx.clock) };
-  // With LAN copies in the plan, the big models go first (see transferOrder).
   const nodes = await Promise.all(plan.nodes.map((np) => limit(() => startNode(np, withTransfers, options)).then((finish) => finish())));
   const fleet = await applyFleetSteps(plan.fleet, ctx, options);
   return { nodes, fleet, aborted: options.signal?.aborted ?? false, durationMs: ctx.clock.now() - started };

@@ -52,7 +52,7 @@ export class TransferCoordinator {
   // Token bucket for the rate cap: tokens in bytes, refilled at the cap.
   private tokens = 0;
   private refilledAt: number;
-  /** The plan copies models over the LAN: pulls and copies go largest first (executor.ts transferOrder). */
+  /** The plan copies models over the LAN: pulls and copies go largest first (the plan orders them so, plan/distribute-models.ts). */
   largestFirst = false;
   /** Pulls waiting for an internet slot, by size: the largest gets the next one when largestFirst. */
   private readonly internetQueue: { bytes: number; seq: number }[] = [];

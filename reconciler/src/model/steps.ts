@@ -21,16 +21,16 @@ interface StepBase {
 export type ManualReason = 'ssh-bootstrap' | 'sudo-password' | 'harpa-setup' | 'launchd-domain' | 'hardware-mismatch' | 'host-key' | 'disk-space';
 
 export type Step = StepBase & (
-  /** Seed 4c.1: ComputerName (display), HostName and LocalHostName (lowercase). Needs sudo. */
+  /** ComputerName (display), HostName and LocalHostName (lowercase). Needs sudo. */
   | { kind: 'set-hostname'; computer_name: string; host_name: string; local_host_name: string }
-  /** Seed 4c.3: Homebrew, non-interactive, at the architecture's prefix. */
+  /** Homebrew, non-interactive, at the architecture's prefix. */
   | { kind: 'install-homebrew'; prefix: '/opt/homebrew' | '/usr/local' }
-  /** Seed 4c.4: role software. */
+  /** The role's software: Homebrew formulae and casks. */
   | { kind: 'install-package'; package: 'formula' | 'cask'; name: string }
   | { kind: 'uninstall-package'; package: 'formula' | 'cask'; name: string }
   /** Managed directories (~/.symphony/registry, ~/.symphony/logs, ~/.ollama, ~/Library/LaunchAgents). */
   | { kind: 'make-dirs'; paths: string[] }
-  /** Seed 4c.5/7/8/9 files: written atomically (temp file + rename) with exactly this content. */
+  /** A managed file (ollama.env, the agent's plist, the heartbeat script, the registration payload...): written atomically (temp file + rename) with exactly this content. */
   | { kind: 'write-file'; file: ManagedFileId; path: string; content: string; mode: number }
   /**
    * The node's heartbeat key (~/.symphony/heartbeat.key, 0600). The step carries
@@ -40,14 +40,14 @@ export type Step = StepBase & (
   | { kind: 'install-secret'; path: string; key_id: string }
   /** `brew services stop ollama`: a second Ollama that holds the port (drift). */
   | { kind: 'stop-brew-service'; name: string }
-  /** Seed 4c.7: bootstrap the agent (or bootout + bootstrap when its plist changed), then kickstart. */
+  /** Bootstrap the agent (or bootout + bootstrap when its plist changed), then kickstart. */
   | { kind: 'load-agent'; label: string; plist_path: string; reload: boolean }
   /** Restart Ollama (`launchctl kickstart -k`) because its environment changed. */
   | { kind: 'restart-agent'; label: string }
   /** `launchctl bootout`, then delete the plist so the agent does not come back at the next login. */
   | { kind: 'unload-agent'; label: string; plist_path: string }
   /**
-   * Seed 4c.6: pull through the Ollama API; bytes for the disk check and ordering (small first).
+   * Pull through the Ollama API; bytes for the disk check and ordering (small first).
    * `lan_targets`: nodes that copy the model from this one afterwards (plan/distribute-models.ts);
    * `cache`: pulled only so peers can copy it (the cache node), not desired here.
    */
@@ -61,13 +61,13 @@ export type Step = StepBase & (
   | { kind: 'copy-model'; model: string; bytes: number; source: string; peers: string[]; fallback: 'internet' | 'none' }
   /** Only when pruning is on. */
   | { kind: 'remove-model'; model: string; bytes: number }
-  /** Seed 4c.8: the heartbeat crontab line, replaced (never appended); null removes it. */
   /**
+   * The heartbeat crontab line, replaced (never appended); null removes it.
    * The new table is `renderCrontab(current, line)` (plan/desired-files.ts): every line that runs
    * `.symphony/heartbeat.sh` and every marker line is dropped, then `marker` and `line` are appended.
    */
   | { kind: 'set-crontab'; line: string | null; marker: string }
-  /** Seed 4c.9: POST the self-registration payload to Bob's registry API. */
+  /** POST the self-registration payload to Bob's registry API. */
   | { kind: 'register'; url: string; payload: Record<string, unknown> }
   /** Bob: write generated/nodes_registry.json and openclaw_workers.json and install them. */
   | { kind: 'write-generated'; files: string[] }
@@ -152,3 +152,4 @@ export interface Plan {
   /** Model distribution, when any node lacks a model: one route per model, by name. */
   transfers?: ModelRoute[];
 }
+

@@ -155,7 +155,8 @@ export function transferTotals(routes: readonly ModelRoute[]): { internet_bytes:
  * Rewrites the planned pull steps of every node by the distribution: a pull
  * stays a pull (with the nodes that copy from it) or becomes a copy-model
  * step; a cache pull is added to the cache node. Model steps keep their
- * place and their dependencies; the executor orders them (pulls first).
+ * dependencies; with LAN copies in the plan, pulls and copies go largest
+ * first. The executor runs them in this order.
  */
 export function rewriteTransfers(nodes: readonly NodePlan[], deliveries: readonly Delivery[]): NodePlan[] {
   const byKey = new Map(deliveries.map((d) => [`${d.node}\u0000${d.model}`, d]));
@@ -198,10 +199,18 @@ export function rewriteTransfers(nodes: readonly NodePlan[], deliveries: readonl
       const after = s.after.map((a) => renamed.get(a) ?? a).filter((a) => !(model.has(s.id) && model.has(a) && (copies.has(s.id) || copies.has(a))));
       if (after.length !== s.after.length || after.some((a, j) => a !== s.after[j])) steps[i] = { ...s, after };
     }
-    // With copies in the plan the executor pulls largest first (the big model leaves the line soonest):
-    // the chain of pulls (one after another; a broken line stops the rest) follows that order.
+    // With copies in the plan the big models go first (the big model leaves the line soonest, and the last
+    // model in, whose copies still have to fan out, is a small one): the chain of pulls (one after another;
+    // a broken line stops the rest) follows that order, and the copies take their slots in it too.
     if (deliveries.some((d) => d.kind === 'copy')) {
-      const pulls = steps.filter((x): x is StepOf<'pull-model'> => x.kind === 'pull-model').sort((a, b) => b.bytes - a.bytes || (a.model < b.model ? -1 : 1));
+      const largestFirst = (a: { bytes: number; model: string }, b: { bytes: number; model: string }): number => b.bytes - a.bytes || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
+      const copySlots = steps.flatMap((x, i) => (x.kind === 'copy-model' ? [i] : []));
+      const copySteps = steps.filter((x): x is StepOf<'copy-model'> => x.kind === 'copy-model').sort(largestFirst);
+      copySlots.forEach((slot, k) => {
+        const c = copySteps[k];
+        if (c !== undefined) steps[slot] = c;
+      });
+      const pulls = steps.filter((x): x is StepOf<'pull-model'> => x.kind === 'pull-model').sort(largestFirst);
       const pullIds = new Set(pulls.map((x) => x.id));
       pulls.forEach((pull, k) => {
         const i = steps.indexOf(pull);

@@ -1,9 +1,11 @@
-// A stable topological order: among the steps whose dependencies are done,
-// the one with the lowest kind rank goes first, then the one emitted first.
-// Same steps in, same order out, whatever the input order of ties.
+// The one place that decides the order of a node's steps: a stable
+// topological order where, among the steps whose dependencies are done, the
+// kind earliest in KIND_ORDER goes first, then the one planned first. Same
+// steps in, same order out. The executor runs this order as given.
 import type { Step, StepKind } from '../model/steps.ts';
 
-const RANK: Record<StepKind, number> = {
+/** Steps of a lower number run first when both could. */
+export const KIND_ORDER: Readonly<Record<StepKind, number>> = {
   'manual': 0,
   'set-hostname': 1,
   'install-homebrew': 2,
@@ -27,10 +29,10 @@ const RANK: Record<StepKind, number> = {
 
 /** Manual steps that unblock others come first; the HARPA setup, which nothing waits for, comes last. */
 function rankOf(step: Step): number {
-  if (step.kind !== 'manual') return RANK[step.kind];
+  if (step.kind !== 'manual') return KIND_ORDER[step.kind];
   if (step.reason === 'harpa-setup') return 99;
-  if (step.reason === 'disk-space') return RANK['pull-model'];
-  return RANK.manual;
+  if (step.reason === 'disk-space') return KIND_ORDER['pull-model'];
+  return KIND_ORDER.manual;
 }
 
 export function orderSteps(steps: readonly Step[]): Step[] {

@@ -5,17 +5,25 @@
 import { normalizeModelRef, resolveNode, type Desired, type DesiredNode } from '../model/desired.ts';
 import { FleetError } from '../errors.ts';
 import type { Hardware, TransferSettings } from '../schema/fleet.ts';
-import { MANAGED_FILES, type ManagedFileId, type ObservedFacts, type ObservedNode } from '../schema/observed.ts';
-import { crontabInSync, heartbeatLinesOf, registeredAtOf, renderDesiredFiles, selfRegistrationOf, wantedFiles, type DesiredFile, type FileContext } from './desired-files.ts';
+import { MANAGED_FILES, type ObservedFacts, type ObservedNode } from '../schema/observed.ts';
+import { crontabInSync, heartbeatLinesOf, registeredAtOf, type FileContext } from './desired-files.ts';
 import { freshObservation } from './fresh-node.ts';
-import {
-  authFailedStep, diskSpaceStep, formatBytes, hardwareMismatchStep, harpaStep, homebrewSudoStep, hostKeyStep, hostnameSudoStep,
-  sshBootstrapStep, tofuStep,
-} from './manual-steps.ts';
+import { authFailedStep, hardwareMismatchStep, hostKeyStep, sshBootstrapStep, tofuStep } from './manual-steps.ts';
 import { orderSteps } from './order-steps.ts';
 import { distributeModels, rewriteTransfers, type DistributionInput } from './distribute-models.ts';
 import type { Difference, NodePlan, NodeStatus, Plan, Step } from '../model/steps.ts';
-import { AGENT_LABEL, BREW_SERVICE, HEARTBEAT_CRON_LINE, HEARTBEAT_KEY_PATH, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefix, homeOf, managedDirs } from '../model/mac-layout.ts';
+import { AGENT_LABEL, BREW_SERVICE, HEARTBEAT_MARKER, MANAGED_PATHS, brewPrefix, homeOf } from '../model/mac-layout.ts';
+import { planned, type NodeContext, type ResourcePlan } from './resources/node-context.ts';
+import { planHostnames } from './resources/hostnames.ts';
+import { planHomebrew } from './resources/homebrew.ts';
+import { planPackageRemovals, planPackages } from './resources/packages.ts';
+import { planFiles } from './resources/files.ts';
+import { planSecrets } from './resources/secrets.ts';
+import { planAgent } from './resources/agent.ts';
+import { modelRemovalIds, planModels } from './resources/models.ts';
+import { planCrontab } from './resources/crontab.ts';
+import { planRegistration } from './resources/registration.ts';
+import { planHarpa } from './resources/harpa.ts';
 
 export interface PlanOptions {
   /** Remove models and software no longer desired (retired nodes lose their models regardless). */
@@ -153,23 +161,23 @@ export function planNode(desired: Desired, node: DesiredNode, observation: Obser
     return nodePlan(node.name, 'unknown-hardware', `hardware differs from the declared ${node.hardware_id}: ${mismatches.join('; ')}`,
       mismatches.map((m) => ({ field: 'hardware', desired: describeHardware(hardware), observed: m })), [hardwareMismatchStep(node, hardware, mismatches)]);
   }
-  const ctx: NodeContext = { desired, node, facts, hardware, address: reach.address, options };
+  const ctx = nodeContextOf(desired, node, facts, hardware, reach.address, options);
   if (node.status === 'retired') return planRetired(ctx);
 
-  const built = planActive(ctx);
+  const active = planActive(ctx);
   const tofu = tofuStep(node, obs);
-  if (tofu !== undefined) built.steps.unshift(tofu);
-  const steps = built.steps;
+  if (tofu !== undefined) active.steps.unshift(tofu);
+  const steps = active.steps;
   const fresh = facts.brew.prefix === null && MANAGED_FILES.every((f) => facts.files[f] === null);
-  const status: NodeStatus = steps.length > 0 || built.differences.length > 0 ? 'drifted' : 'in-sync';
+  const status: NodeStatus = steps.length > 0 || active.differences.length > 0 ? 'drifted' : 'in-sync';
   const manualCount = steps.filter((s) => s.kind === 'manual').length;
   let summary = 'in sync';
   if (status === 'drifted') {
-    const counts = `${built.differences.length} difference${built.differences.length === 1 ? '' : 's'}, ${steps.length} step${steps.length === 1 ? '' : 's'}${manualCount > 0 ? ` (${manualCount} manual)` : ''}`;
+    const counts = `${active.differences.length} difference${active.differences.length === 1 ? '' : 's'}, ${steps.length} step${steps.length === 1 ? '' : 's'}${manualCount > 0 ? ` (${manualCount} manual)` : ''}`;
     summary = unobserved ? `not observed yet: planned as if fresh, ${counts}` : fresh ? `not provisioned yet: full provisioning, ${counts}` : `drifted: ${counts}`;
   }
-  if (unobserved) built.notes.unshift('not in the observed snapshot: planned as if it were a factory-fresh Mac');
-  return nodePlan(node.name, status, summary, built.differences, steps, built.notes);
+  if (unobserved) active.notes.unshift('not in the observed snapshot: planned as if it were a factory-fresh Mac');
+  return nodePlan(node.name, status, summary, active.differences, steps, active.notes);
 }
 
 function nodePlan(node: string, status: NodeStatus, summary: string, differences: Difference[], steps: Step[], notes: string[] = []): NodePlan {
@@ -213,320 +221,51 @@ function describeHardware(hw: Hardware): string {
   return `${hw.model}, ${hw.chip}, ${hw.ram_gb} GB, ${hw.architecture}`;
 }
 
-// ---- active nodes ----
+// ---- active nodes: one planner per resource (plan/resources/) ----
 
-interface NodeContext {
-  desired: Desired;
-  node: DesiredNode;
-  facts: ObservedFacts;
-  hardware: Hardware;
-  address: string | undefined;
-  options: PlanOptions;
-}
-
-interface Built {
-  steps: Step[];
-  differences: Difference[];
-  notes: string[];
-}
-
-function show(value: string | null | undefined): string {
-  return value === null || value === undefined ? 'not set' : JSON.stringify(value);
-}
-
-function defined(...ids: (string | undefined)[]): string[] {
-  return ids.filter((x): x is string => x !== undefined);
-}
-
-function fileContextOf(ctx: NodeContext): FileContext {
-  const { desired, node, facts, options } = ctx;
-  return {
+function nodeContextOf(desired: Desired, node: DesiredNode, facts: ObservedFacts, hardware: Hardware, address: string | undefined, options: PlanOptions): NodeContext {
+  const files: FileContext = {
     node,
     settings: desired.settings,
     home: homeOf(facts, desired.settings.ssh.user),
-    brewPrefix: brewPrefix(ctx.hardware.architecture),
+    brewPrefix: brewPrefix(hardware.architecture),
     registryUrl: options.registryUrl.replace(/\/+$/, ''),
     ip: facts.ip,
     registeredAt: registeredAtOf(node, facts.files.self_registration?.content, options.today),
   };
+  return { desired, node, facts, hardware, address, options, files };
 }
 
-function dirExists(facts: ObservedFacts, home: string, rel: string): boolean {
-  const dirs = facts.dirs ?? {};
-  const seen = dirs[`${home}/${rel}`] ?? dirs[`~/${rel}`] ?? dirs[rel];
-  if (seen !== undefined) return seen;
-  // Not probed: a managed file inside it proves it exists.
-  return MANAGED_FILES.some((f) => facts.files[f] !== null && MANAGED_PATHS[f].startsWith(`${rel}/`));
-}
-
-/** "line 3: OLLAMA_HOST=127.0.0.1 (want OLLAMA_HOST=0.0.0.0)" when the node sent the content. */
-function firstDifference(have: string | undefined, want: string): string | undefined {
-  if (have === undefined) return undefined;
-  const a = have.split('\n');
-  const b = want.split('\n');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `line ${i + 1}: ${show(a[i] ?? null)} (want ${show(b[i] ?? null)})`;
-  }
-  return undefined;
-}
-
-function planActive(ctx: NodeContext): Built {
-  const { desired, node, facts, options } = ctx;
-  const n = node.name;
-  const settings = desired.settings;
-  const role = node.role;
-  const steps: Step[] = [];
-  const differences: Difference[] = [];
-  const notes: string[] = [];
-  const files = fileContextOf(ctx);
-  const home = files.home;
-
-  // 1. Names (seed 4c.1). Needs root: without passwordless sudo it is a manual step and the rest goes on.
-  const wantNames = { computer_name: node.display_name, host_name: n, local_host_name: n } as const;
-  const nameKeys = (['computer_name', 'host_name', 'local_host_name'] as const).filter((k) => facts.hostnames[k] !== wantNames[k]);
-  if (nameKeys.length > 0) {
-    for (const k of nameKeys) differences.push({ field: `hostnames.${k}`, desired: wantNames[k], observed: facts.hostnames[k] });
-    const label = { computer_name: 'ComputerName', host_name: 'HostName', local_host_name: 'LocalHostName' } as const;
-    const why = nameKeys.map((k) => `${label[k]} is ${show(facts.hostnames[k])} (want ${show(wantNames[k])})`).join(', ');
-    steps.push(facts.sudo
-      ? { kind: 'set-hostname', id: `${n}/set-hostname`, node: n, why, after: [], ...wantNames }
-      : hostnameSudoStep(settings, node, ctx.address, why));
-  }
-
-  // 2. Remote Login (4c.2): being connected proves it is on.
-
-  // 3. Homebrew (4c.3), at the architecture's prefix.
-  const prefix = files.brewPrefix;
-  const needsBrew = role.software.formulae.length + role.software.casks.length > 0;
-  let brewId: string | undefined;
-  if (needsBrew && facts.brew.prefix !== prefix) {
-    differences.push({ field: 'brew.prefix', desired: prefix, observed: facts.brew.prefix });
-    const why = facts.brew.prefix === null ? `Homebrew is not installed (no ${prefix}/bin/brew)` : `Homebrew is at ${facts.brew.prefix}, not at ${prefix} for ${ctx.hardware.architecture}`;
-    const step: Step = facts.sudo
-      ? { kind: 'install-homebrew', id: `${n}/install-homebrew`, node: n, prefix, why, after: [] }
-      : homebrewSudoStep(settings, node, ctx.address, prefix, why);
-    steps.push(step);
-    brewId = step.id;
-  }
-
-  // 4. Role software (4c.4). Packages seen under another prefix do not count.
-  const formulae = facts.brew.prefix === prefix ? facts.brew.formulae : {};
-  const casks = facts.brew.prefix === prefix ? facts.brew.casks : {};
-  const packageIds = new Map<string, string>();
-  for (const [kind, names, have] of [['formula', role.software.formulae, formulae], ['cask', role.software.casks, casks]] as const) {
-    for (const name of [...names].sort()) {
-      if (have[name] !== undefined) continue;
-      const id = `${n}/install-package/${kind}/${name}`;
-      differences.push({ field: `brew.${kind === 'formula' ? 'formulae' : 'casks'}.${name}`, desired: 'installed', observed: null });
-      steps.push({ kind: 'install-package', id, node: n, package: kind, name, why: `${kind} ${name} is not installed`, after: defined(brewId) });
-      packageIds.set(`${kind}/${name}`, id);
-    }
-  }
-  const ollamaFormulaId = packageIds.get(`formula/${BREW_SERVICE}`);
-
-  // Managed directories.
-  const missingDirs = managedDirs(node.role.services.ollama).filter((rel) => !dirExists(facts, home, rel));
-  let dirsId: string | undefined;
-  if (missingDirs.length > 0) {
-    for (const rel of missingDirs) differences.push({ field: `dirs.~/${rel}`, desired: 'present', observed: null });
-    dirsId = `${n}/make-dirs`;
-    steps.push({ kind: 'make-dirs', id: dirsId, node: n, paths: missingDirs.map((rel) => `${home}/${rel}`), why: `missing: ${missingDirs.map((rel) => `~/${rel}`).join(', ')}`, after: [] });
-  }
-
-  // 5, 7, 8, 9: managed files, written when their sha256 differs.
-  const desiredFiles = renderDesiredFiles(files);
-  const fileIds: Partial<Record<ManagedFileId, string>> = {};
-  for (const f of desiredFiles) {
-    const seen = facts.files[f.file];
-    if (seen !== null && seen.sha256 === f.sha256) continue;
-    differences.push({ field: `files.${f.file}`, desired: `sha256:${f.sha256.slice(0, 12)}`, observed: seen === null ? null : `sha256:${seen.sha256.slice(0, 12)}` });
-    fileIds[f.file] = `${n}/write-file/${f.file}`;
-    steps.push({ kind: 'write-file', id: `${n}/write-file/${f.file}`, node: n, file: f.file, path: f.path, content: f.content, mode: f.mode, why: fileWhy(f, seen?.content, seen === null), after: defined(dirsId) });
-  }
-  // The heartbeat key: Bob knows which one the node holds (it installed it), the probe never reads it.
-  const secret = options.secrets?.[n];
-  let secretId: string | undefined;
-  if (secret !== undefined && secret.installed !== secret.key_id) {
-    secretId = `${n}/install-secret`;
-    differences.push({ field: 'secrets.heartbeat_key', desired: `key ${secret.key_id.slice(0, 12)}`, observed: secret.installed === null ? null : `key ${secret.installed.slice(0, 12)}` });
-    steps.push({
-      kind: 'install-secret', id: secretId, node: n, path: `${home}/${HEARTBEAT_KEY_PATH}`, key_id: secret.key_id,
-      why: secret.installed === null ? 'the node has no heartbeat key from Bob yet (its heartbeats are unsigned)' : 'Bob rotated the node\'s heartbeat key',
-      after: defined(dirsId),
-    });
-  }
-  const wanted = new Set(wantedFiles(node));
-  for (const f of MANAGED_FILES) {
-    if (!wanted.has(f) && facts.files[f] !== null) notes.push(`~/${MANAGED_PATHS[f]} is present but the role ${role.name} does not use it (left as is)`);
-  }
-
-  // Ollama: a second server from `brew services` holds the port the agent needs.
-  let stopId: string | undefined;
-  const brewService = facts.brew.services?.[BREW_SERVICE];
-  if (brewService !== undefined && brewService !== 'stopped' && brewService !== 'none') {
-    differences.push({ field: `brew.services.${BREW_SERVICE}`, desired: 'stopped', observed: brewService });
-    stopId = `${n}/stop-brew-service/${BREW_SERVICE}`;
-    steps.push({ kind: 'stop-brew-service', id: stopId, node: n, name: BREW_SERVICE, why: `brew services reports ${BREW_SERVICE} ${brewService}: it competes with ${AGENT_LABEL} for port ${settings.ollama.port}`, after: [] });
-  }
-
-  const launchd = facts.launchd.ollama;
-  const plistPath = `${home}/${MANAGED_PATHS.launchd_plist}`;
-  let loadId: string | undefined;
-  let restartId: string | undefined;
-  let unloadId: string | undefined;
-  const removeIds: string[] = [];
-  let freedBytes = 0;
-  const have = new Map(facts.ollama.models.map((m) => [normalizeModelRef(m.name), m]));
-
-  if (role.services.ollama) {
-    // 6/7: the launchd agent (seed 4c.7): load when not loaded, reload when its plist changes, restart when only the env changes.
-    const agentAfter = defined(ollamaFormulaId, brewId, fileIds.launchd_plist, fileIds.ollama_env, dirsId, stopId);
-    if (!launchd.loaded) {
-      differences.push({ field: `launchd.${AGENT_LABEL}`, desired: 'loaded', observed: 'not loaded' });
-      loadId = `${n}/load-agent`;
-      steps.push({ kind: 'load-agent', id: loadId, node: n, label: AGENT_LABEL, plist_path: plistPath, reload: false, why: `${AGENT_LABEL} is not loaded in launchd`, after: agentAfter });
-    } else if (fileIds.launchd_plist !== undefined) {
-      loadId = `${n}/load-agent`;
-      steps.push({ kind: 'load-agent', id: loadId, node: n, label: AGENT_LABEL, plist_path: plistPath, reload: true, why: `${AGENT_LABEL}.plist changes: launchd must reload it`, after: agentAfter });
-    } else {
-      // Snapshots drop the pid and keep `running`.
-      const notRunning = !(launchd.running ?? launchd.pid !== null) && !facts.ollama.local.up;
-      let why: string | undefined;
-      if (fileIds.ollama_env !== undefined) why = 'ollama.env changes: Ollama must restart to run with it';
-      else if (stopId !== undefined) why = `the agent must take port ${settings.ollama.port} once brew's ${BREW_SERVICE} stops`;
-      else if (notRunning) {
-        why = `${AGENT_LABEL} is loaded but not running${launchd.last_exit === null ? '' : ` (last exit ${launchd.last_exit})`}`;
-        differences.push({ field: `launchd.${AGENT_LABEL}.pid`, desired: 'running', observed: launchd.last_exit === null ? 'not running' : `not running, last exit ${launchd.last_exit}` });
-      }
-      if (why !== undefined) {
-        restartId = `${n}/restart-agent`;
-        steps.push({ kind: 'restart-agent', id: restartId, node: n, label: AGENT_LABEL, why, after: defined(fileIds.ollama_env, stopId, ollamaFormulaId) });
-      } else if (facts.ollama.local.up && !facts.ollama.external.up && !isLoopbackHost(node.ollama_env.OLLAMA_HOST)) {
-        differences.push({ field: 'ollama.external', desired: 'up', observed: facts.ollama.external.error ?? 'down' });
-        notes.push(`Ollama answers on ${n} itself but not from Bob: check the running server's OLLAMA_HOST and the macOS firewall`);
-      }
-    }
-  } else if (launchd.loaded || facts.files.launchd_plist !== null) {
-    if (options.prune) {
-      unloadId = `${n}/unload-agent`;
-      differences.push({ field: `launchd.${AGENT_LABEL}`, desired: 'absent', observed: launchd.loaded ? 'loaded' : 'plist present' });
-      steps.push({ kind: 'unload-agent', id: unloadId, node: n, label: AGENT_LABEL, plist_path: plistPath, why: `the role ${role.name} runs no Ollama (prune is on)`, after: [] });
-    } else {
-      notes.push(`${AGENT_LABEL} is ${launchd.loaded ? 'loaded' : 'installed'} but the role ${role.name} runs no Ollama; kept (prune is off)`);
-    }
-  }
-  const agentReady = defined(loadId, restartId, ollamaFormulaId, stopId);
-
-  // Models no longer desired: removed only with prune.
-  const extra = facts.ollama.models_source === 'none' ? [] : [...have.keys()].filter((m) => !node.models.includes(m)).sort();
-  for (const m of extra) {
-    const size = have.get(m)?.size ?? 0;
-    if (!options.prune) {
-      notes.push(`extra model ${m} (${formatBytes(size)}) kept (prune is off)`);
-      continue;
-    }
-    differences.push({ field: `models.${m}`, desired: null, observed: 'present' });
-    const id = `${n}/remove-model/${m}`;
-    removeIds.push(id);
-    freedBytes += size;
-    steps.push({ kind: 'remove-model', id, node: n, model: m, bytes: size, why: `${m} is on the node but not in fleet/ (prune is on)`, after: role.services.ollama ? agentReady : [] });
-  }
-  if (unloadId !== undefined) {
-    const step = steps.find((s) => s.id === unloadId);
-    if (step !== undefined) step.after = [...removeIds];
-  }
-
-  // 6: pulls, smallest first, each after the previous; what the disk cannot hold becomes a manual step.
-  // With no Ollama answering and no manifests readable the model list is unknown, not empty:
-  // unless Ollama is about to be (re)started, nothing is planned on a guess.
-  const modelsUnknown = facts.ollama.models_source === 'none' && loadId === undefined && restartId === undefined && ollamaFormulaId === undefined;
-  if (modelsUnknown && role.services.ollama) notes.push('the models on the node are unknown (Ollama did not answer and its manifests could not be read): no model steps planned');
-  if (role.services.ollama && !modelsUnknown) {
-    const missing: { model: string; bytes: number; why: string }[] = [];
-    for (const m of node.models) {
-      const bytes = desired.models[m]?.size_bytes ?? 0;
-      const seen = have.get(m);
-      const pinned = desired.models[m]?.digest;
-      if (seen === undefined) {
-        differences.push({ field: `models.${m}`, desired: 'present', observed: null });
-        missing.push({ model: m, bytes, why: `${m} is not on the node` });
-      } else if (pinned !== undefined && seen.digest !== pinned) {
-        differences.push({ field: `models.${m}.digest`, desired: pinned.slice(0, 12), observed: seen.digest.slice(0, 12) });
-        missing.push({ model: m, bytes, why: `${m} has digest ${seen.digest.slice(0, 12)}, fleet/ pins ${pinned.slice(0, 12)}` });
-      }
-    }
-    missing.sort((a, b) => a.bytes - b.bytes || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-    const available = facts.disk.available_bytes;
-    const margin = settings.memory.disk_margin_gb * 1e9;
-    let budget = available === null ? null : available + freedBytes - margin;
-    const tooBig: { model: string; bytes: number }[] = [];
-    let previous: string | undefined;
-    for (const m of missing) {
-      if (budget !== null && m.bytes > budget) {
-        tooBig.push(m);
-        continue;
-      }
-      if (budget !== null) budget -= m.bytes;
-      const id = `${n}/pull-model/${m.model}`;
-      const space = available === null ? '' : `; ${formatBytes(m.bytes)} of ${formatBytes(available + freedBytes)} free`;
-      steps.push({ kind: 'pull-model', id, node: n, model: m.model, bytes: m.bytes, why: `${m.why}${space}`, after: [...agentReady, ...removeIds, ...defined(previous)] });
-      previous = id;
-    }
-    if (tooBig.length > 0 && available !== null) steps.push(diskSpaceStep(settings, node, ctx.address, tooBig, available + freedBytes, margin));
-  }
-
-  // 8: the heartbeat crontab line, replaced, never duplicated.
-  if (!crontabInSync(facts.crontab.lines, HEARTBEAT_CRON_LINE)) {
-    const lines = heartbeatLinesOf(facts.crontab.lines);
-    differences.push({ field: 'crontab.heartbeat', desired: HEARTBEAT_CRON_LINE, observed: lines.length === 0 ? null : lines.join(' | ') });
-    const why = lines.length === 0 ? 'no heartbeat line in the crontab' : lines.length > 1 ? `${lines.length} heartbeat lines in the crontab (duplicates)` : `the heartbeat line is ${show(lines[0])}`;
-    // after the key: the first heartbeat, sent as soon as the line is in, is signed
-    steps.push({ kind: 'set-crontab', id: `${n}/set-crontab`, node: n, line: HEARTBEAT_CRON_LINE, marker: HEARTBEAT_MARKER, why, after: defined(fileIds.heartbeat_script, secretId, dirsId) });
-  }
-
-  // 9: register with Bob when the payload changes or Ollama comes up.
-  const newlyUp = loadId !== undefined && !launchd.loaded;
-  if (fileIds.self_registration !== undefined || newlyUp) {
-    steps.push({
-      kind: 'register', id: `${n}/register`, node: n, url: `${files.registryUrl}/api/nodes/register`,
-      payload: selfRegistrationOf(files),
-      why: fileIds.self_registration !== undefined ? 'the self-registration payload changes' : 'Ollama comes up on the node',
-      after: defined(fileIds.self_registration, loadId, restartId),
-    });
-  }
-
-  // Software no longer desired by the role (only packages some role installs; never other software).
-  const managedFormulae = new Set(Object.values(desired.roles).flatMap((r) => r.software.formulae));
-  const managedCasks = new Set(Object.values(desired.roles).flatMap((r) => r.software.casks));
-  for (const [kind, managed, wantedNames, installed] of [
-    ['formula', managedFormulae, role.software.formulae, formulae], ['cask', managedCasks, role.software.casks, casks],
-  ] as const) {
-    for (const name of Object.keys(installed).filter((p) => managed.has(p) && !wantedNames.includes(p)).sort()) {
-      if (!options.prune) {
-        notes.push(`${kind} ${name} is installed but the role ${role.name} does not need it; kept (prune is off)`);
-        continue;
-      }
-      differences.push({ field: `brew.${kind === 'formula' ? 'formulae' : 'casks'}.${name}`, desired: null, observed: 'installed' });
-      steps.push({ kind: 'uninstall-package', id: `${n}/uninstall-package/${kind}/${name}`, node: n, package: kind, name, why: `${kind} ${name} is not used by the role ${role.name} (prune is on)`, after: [...defined(unloadId), ...removeIds] });
-    }
-  }
-
-  // 4d: HARPA is finished by hand, once, when its instructions are new on the node.
-  if (role.services.harpa && facts.files.harpa_instructions === null) {
-    steps.push(harpaStep(node, ctx.address, defined(fileIds.harpa_instructions, packageIds.get('cask/google-chrome'))));
-  }
-  return { steps, differences, notes };
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host.startsWith('127.') || host === 'localhost';
-}
-
-function fileWhy(f: DesiredFile, content: string | undefined, missing: boolean): string {
-  const where = `~/${MANAGED_PATHS[f.file]}`;
-  if (missing) return `${where} is missing`;
-  const diff = firstDifference(content, f.content);
-  return diff === undefined ? `${where} differs from the desired content` : `${where} differs, ${diff}`;
+/**
+ * An active node's plan: each resource planner in turn, each given the ids of
+ * the earlier steps its own wait for. Steps, differences and notes keep this
+ * order among ties (orderSteps breaks ties by it). Remote Login needs no
+ * planner: being connected proves it is on.
+ */
+function planActive(ctx: NodeContext): ResourcePlan {
+  const hostnames = planHostnames(ctx);
+  const homebrew = planHomebrew(ctx);
+  const packages = planPackages(ctx, { homebrew: homebrew.installId });
+  const files = planFiles(ctx);
+  const secrets = planSecrets(ctx, { dirs: files.dirsId });
+  const agent = planAgent(ctx, {
+    homebrew: homebrew.installId, ollamaPackage: packages.ollamaId, dirs: files.dirsId,
+    plistWrite: files.writeIds.launchd_plist, envWrite: files.writeIds.ollama_env, modelRemovals: modelRemovalIds(ctx),
+  });
+  const models = planModels(ctx, {
+    agentReady: agent.ready,
+    ollamaStarting: agent.loadId !== undefined || agent.restartId !== undefined || packages.ollamaId !== undefined,
+  });
+  const crontab = planCrontab(ctx, { script: files.writeIds.heartbeat_script, secret: secrets.installId, dirs: files.dirsId });
+  const registration = planRegistration(ctx, { payloadWrite: files.writeIds.self_registration, load: agent.loadId, restart: agent.restartId });
+  const removals = planPackageRemovals(ctx, { after: [...planned(agent.unloadId), ...models.removeIds] });
+  const harpa = planHarpa(ctx, { instructionsWrite: files.writeIds.harpa_instructions, chrome: packages.installIds.get('cask/google-chrome') });
+  const parts = [hostnames, homebrew, packages, files, secrets, agent, models, crontab, registration, removals, harpa];
+  return {
+    steps: parts.flatMap((p) => p.steps),
+    differences: parts.flatMap((p) => p.differences),
+    notes: parts.flatMap((p) => p.notes),
+  };
 }
 
 // ---- retired nodes: remove what the fleet put there ----
@@ -534,7 +273,7 @@ function fileWhy(f: DesiredFile, content: string | undefined, missing: boolean):
 function planRetired(ctx: NodeContext): NodePlan {
   const { node, facts } = ctx;
   const n = node.name;
-  const home = homeOf(facts, ctx.desired.settings.ssh.user);
+  const home = ctx.files.home;
   const steps: Step[] = [];
   const differences: Difference[] = [];
   // Retirement removes models regardless of prune. They go first: removal talks to the running Ollama.
