@@ -2,6 +2,7 @@
 // switches over `kind` exhaustively (see `assertNever`), so adding a kind is a
 // compile error until every consumer handles it.
 import type { ManagedFileId } from '../schema/observed.ts';
+import type { planStepSchema } from '../schema/plan.ts';
 
 interface StepBase {
   /** Stable id, unique in a plan: `<node>/<kind>[/<param>]` (`fleet/<kind>` for fleet steps). */
@@ -90,6 +91,26 @@ export const STEP_KINDS = [
 type Missing = Exclude<StepKind, (typeof STEP_KINDS)[number]>;
 const _allKindsListed: Missing extends never ? true : Missing = true;
 void _allKindsListed;
+
+// Compile-time proof that the Step union and the plan's JSON Schema
+// (schema/plan.ts) describe the same steps: per kind, the same fields, and
+// the same ones required. A field added to one and not the other, or made
+// optional in one only, fails `tsc` here and names the kind.
+type SchemaStep = (typeof planStepSchema)['oneOf'][number];
+type SchemaStepOf<K extends StepKind> = Extract<SchemaStep, { properties: { kind: { const: K } } }>;
+/** Fields only the JSON output has (render-json.ts adds them). */
+type RenderedOnly = 'description' | 'effect';
+type SchemaFields<K extends StepKind> = Exclude<keyof SchemaStepOf<K>['properties'], RenderedOnly>;
+type SchemaRequired<K extends StepKind> = Exclude<SchemaStepOf<K>['required'][number], RenderedOnly>;
+type RequiredFields<T> = { [F in keyof T]-?: object extends Pick<T, F> ? never : F }[keyof T];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Drift = {
+  [K in StepKind]: Same<SchemaFields<K>, keyof StepOf<K>> extends true
+    ? Same<SchemaRequired<K>, RequiredFields<StepOf<K>>> extends true ? never : K
+    : K;
+}[StepKind];
+const _schemaMatchesSteps: [Drift] extends [never] ? true : { drifted: Drift } = true;
+void _schemaMatchesSteps;
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled step kind: ${JSON.stringify(x)}`);

@@ -1,7 +1,7 @@
 // The JSON that `fleet plan --format json` prints (plan/render-json.ts): a Plan
-// plus a summary and a sentence per step. A test checks the step kinds here
-// against STEP_KINDS in model/steps.ts, so the two cannot drift apart. The
-// TypeScript side is the Step union itself (render-json.ts), not FromSchema.
+// plus a summary and a sentence per step. model/steps.ts proves at compile
+// time that each kind here has the Step union's fields, required alike, and a
+// test checks the kinds against STEP_KINDS, so the two cannot drift apart.
 import { MANAGED_FILES } from './observed.ts';
 
 const BASE = 'https://symphony-fleet.dev/schemas';
